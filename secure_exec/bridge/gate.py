@@ -1,0 +1,115 @@
+"""policy -> audit -> provider, for every gated operation.
+
+``operation()`` is the one code path every gated bridge handler takes: it asks the policy about
+the *resolved* request, writes the decision event (failing closed when the audit sink fails),
+refuses with a Node-style ``EACCES`` when the decision denies, runs the provider, and writes the
+outcome event with its duration, byte counts and error code.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+import attrs
+
+from secure_exec.errors import AuditWriteError, GuestError, node_message
+
+
+class _Decision(Protocol):
+    allow: bool
+    decision: str
+    enforced: bool
+    reason: str
+    rule_id: str
+    rule_source: str
+    policy_digest: str
+
+
+class _Policy(Protocol):
+    def decide(self, request: Any) -> Any: ...
+
+
+class _Audit(Protocol):
+    def decision(self, ctx: Any, *, capability: str, op: str, resource: str,
+                 resource_requested: str | None, decision: Any,
+                 resolved_ips: Sequence[str] = (), op_id: str = "") -> str: ...
+
+    def outcome(self, ctx: Any, *, capability: str, op: str, resource: str, status: str,
+                error_code: str | None, duration_ms: float, bytes_in: int = 0, bytes_out: int = 0,
+                op_id: str = "") -> str: ...
+
+
+@attrs.define
+class Operation:
+    """What a handler fills in while the provider runs (for the outcome event)."""
+
+    op_id: str
+    bytes_in: int = 0
+    bytes_out: int = 0
+
+
+@attrs.define
+class Gate:
+    """Per-sandbox policy + audit pair, with the audit identity of the running plugin."""
+
+    policy: _Policy
+    audit: _Audit
+    audit_ctx: Any
+    _ids: Iterator[int] = attrs.field(factory=lambda: itertools.count(1))
+
+    def authorize(self, request: Any, *, capability: str, op: str, resource: str,
+                  requested: str | None, syscall: str | None, guest_path: str | None,
+                  resolved_ips: Sequence[str] = ()) -> str:
+        """Decide and audit one request; raise ``GuestError(EACCES)`` unless allowed."""
+        op_id = f"o-{next(self._ids)}"
+        decision: _Decision = self.policy.decide(request)
+        try:
+            self.audit.decision(
+                self.audit_ctx, capability=capability, op=op, resource=resource,
+                resource_requested=requested, decision=decision, resolved_ips=resolved_ips, op_id=op_id,
+            )
+        except AuditWriteError:
+            raise GuestError(
+                "EACCES", node_message("EACCES", syscall, guest_path, "permission denied (audit log unavailable)"),
+                syscall=syscall, path=guest_path,
+            ) from None
+        if not decision.allow:
+            raise GuestError(
+                "EACCES", node_message("EACCES", syscall, guest_path, "permission denied"),
+                syscall=syscall, path=guest_path,
+            )
+        return op_id
+
+    @contextmanager
+    def operation(self, request: Any, *, capability: str, op: str, resource: str,
+                  requested: str | None = None, syscall: str | None = None,
+                  guest_path: str | None = None, resolved_ips: Sequence[str] = ()) -> Iterator[Operation]:
+        """Authorize, then time the provider call in the ``with`` body and audit its outcome."""
+        op_id = self.authorize(request, capability=capability, op=op, resource=resource, requested=requested,
+                               syscall=syscall, guest_path=guest_path, resolved_ips=resolved_ips)
+        rec = Operation(op_id)
+        t0 = time.perf_counter()
+        status, code = "ok", None
+        try:
+            yield rec
+        except GuestError as e:
+            status, code = "error", e.code
+            raise
+        except Exception:
+            status, code = "error", "EIO"
+            raise
+        finally:
+            try:
+                self.audit.outcome(
+                    self.audit_ctx, capability=capability, op=op, resource=resource, status=status,
+                    error_code=code, duration_ms=(time.perf_counter() - t0) * 1000.0,
+                    bytes_in=rec.bytes_in, bytes_out=rec.bytes_out, op_id=op_id,
+                )
+            except AuditWriteError:
+                # The operation already happened; the decision event was written. Report, don't hide.
+                if status == "ok":
+                    raise GuestError("EIO", "EIO: audit log unavailable after the operation") from None
