@@ -1,0 +1,82 @@
+/* secure_exec core bootstrap: runs once per engine build (baked into the snapshot), before any user code.
+ *
+ * Why: the C glue installs the raw host-call primitive as globalThis.__se_host_call. User code must never
+ * see it, so this file captures it in a closure and deletes the global. What stays visible is a small,
+ * frozen internal API for the other bootstrap files (the Node shim captures it and may delete it too):
+ *
+ *   __secure_exec_bridge.hostCall(requestString) -> replyString   (raw; throws the host's error reply)
+ *   __secure_exec_bridge.call(op, args) -> value                   (JSON {op, args} in, JSON value out)
+ *   __secure_exec_bridge.defer() -> {id, promise}                  (for host-started async operations)
+ *   __se_settle(id, ok, value) -> boolean                          (the host settles a deferred promise)
+ */
+(function (g) {
+  "use strict";
+  const rawHostCall = g.__se_host_call;
+  delete g.__se_host_call;
+  const stringify = JSON.stringify;
+  const parse = JSON.parse;
+  const ErrorCtor = Error;
+  const keys = Object.keys;
+  const pending = new Map();
+  let nextId = 1;
+
+  function hostCall(request) {
+    return rawHostCall(String(request));
+  }
+
+  function call(op, args) {
+    const reply = rawHostCall(stringify({ op: String(op), args: args === undefined ? {} : args }));
+    return reply === "" ? undefined : parse(reply);
+  }
+
+  function defer() {
+    const id = nextId++;
+    let resolve;
+    let reject;
+    const promise = new Promise((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    pending.set(id, { resolve, reject });
+    return { id, promise };
+  }
+
+  function toError(value) {
+    if (value !== null && typeof value === "object") {
+      const e = new ErrorCtor(typeof value.message === "string" ? value.message : "host operation failed");
+      for (const k of keys(value)) {
+        if (k !== "message" && k !== "stack") e[k] = value[k];
+      }
+      return e;
+    }
+    return new ErrorCtor(String(value));
+  }
+
+  function settle(id, ok, value) {
+    const d = pending.get(id);
+    if (d === undefined) return false;
+    pending.delete(id);
+    if (ok) d.resolve(value);
+    else d.reject(toError(value));
+    return true;
+  }
+
+  const bridge = Object.freeze({
+    hostCall,
+    call,
+    defer,
+    pendingCount: () => pending.size,
+  });
+  Object.defineProperty(g, "__secure_exec_bridge", {
+    value: bridge,
+    writable: false,
+    enumerable: false,
+    configurable: true,
+  });
+  Object.defineProperty(g, "__se_settle", {
+    value: settle,
+    writable: false,
+    enumerable: false,
+    configurable: false,
+  });
+})(globalThis);

@@ -1,0 +1,229 @@
+"""Crossing the wasm boundary: calling guest exports, registering host imports, touching guest memory.
+
+Why two implementations: wasmtime-py's public ``Func.__call__`` boxes every value (~10 µs a call) and
+its host trampoline costs ~7 µs, which dominate a warm eval or a host call. wasmtime-py 50 also ships
+the raw C entry points ``wasmtime_func_call_unchecked`` and ``wasmtime_linker_define_func_unchecked``
+in ``wasmtime._ffi``; the *fast* path uses them (private API, hence the pinned ``wasmtime>=50,<51``).
+The *public* path does the same through the documented API and is the tested fallback
+(``SECURE_EXEC_ENGINE_SLOWPATH=1`` forces it). Both present the same tiny interface:
+``GuestExports.call(name, *ints)`` and ``GuestMemory.read/write`` with bounds checks, because every
+guest pointer and length is untrusted.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from collections.abc import Callable
+from ctypes import POINTER, byref
+from typing import Any, Protocol
+
+import wasmtime
+from wasmtime import _ffi as ffi
+
+I32 = wasmtime.ValType.i32()
+I64 = wasmtime.ValType.i64()
+
+# name -> (param types, result type or None). The ABI of csrc/sandbox.c.
+EXPORT_SIGS: dict[str, tuple[tuple[str, ...], str | None]] = {
+    "_initialize": ((), None),
+    "sb_init": (("i32", "i32"), "i32"),
+    "sb_configure": (("i32", "i32"), None),
+    "sb_inbuf": (("i32",), "i32"),
+    "sb_result_hdr": ((), "i32"),
+    "sb_eval": (("i32", "i32", "i64"), "i32"),
+    "sb_call": (("i32", "i32", "i64"), "i32"),
+    "sb_run_jobs": (("i64",), "i32"),
+    "sb_jobs_run": ((), "i32"),
+    "sb_gc": ((), None),
+    "sb_memory_usage": ((), "i64"),
+    "sb_reseed": (("i64",), None),
+}
+
+# import name -> number of i32 params (every import returns one i32)
+IMPORT_ARITY: dict[str, int] = {"call": 4, "take": 2, "load": 6}
+
+ImportHandler = Callable[..., int]
+
+
+class GuestFault(Exception):
+    """A guest pointer or length fell outside its linear memory."""
+
+
+class GuestExports(Protocol):
+    def call(self, name: str, *args: int) -> int: ...
+
+
+class GuestMemory(Protocol):
+    def size(self) -> int: ...
+    def read(self, ptr: int, n: int) -> bytes: ...
+    def write(self, ptr: int, data: bytes) -> None: ...
+
+
+def _check(ptr: int, n: int, size: int) -> None:
+    if ptr < 0 or n < 0 or ptr + n > size:
+        raise GuestFault(f"guest range [{ptr}, {ptr}+{n}) outside linear memory of {size} bytes")
+
+
+def _signed(v: int, bits: int) -> int:
+    v &= (1 << bits) - 1
+    return v - (1 << bits) if v >> (bits - 1) else v
+
+
+# ---------------------------------------------------------------- fast path (unchecked C API)
+
+_RAW = ffi.wasmtime_val_raw_t
+_TRAP_P = POINTER(ffi.wasm_trap_t)
+_KEEPALIVE: list[Any] = []  # ctypes callbacks must outlive every Linker that refers to them
+
+
+class _FastFunc:
+    __slots__ = ("_ctx", "_fn", "_func", "buf", "has_result", "i64_result", "n", "nparams")
+
+    def __init__(self, store: wasmtime.Store, func: wasmtime.Func, sig: tuple[tuple[str, ...], str | None]) -> None:
+        params, result = sig
+        self._ctx = store._context()
+        self._func = func._func
+        self._fn = byref(self._func)
+        self.nparams = len(params)
+        self.has_result = result is not None
+        self.n = max(len(params), 1)
+        self.buf = (_RAW * self.n)()
+        self.i64_result = result == "i64"
+
+    def __call__(self, *args: int) -> int:
+        b = self.buf
+        for i, a in enumerate(args):
+            b[i].i64 = a
+        trap = _TRAP_P()
+        err = ffi.wasmtime_func_call_unchecked(self._ctx, self._fn, b, self.n, byref(trap))
+        if err:
+            raise wasmtime.WasmtimeError._from_ptr(err)
+        if trap:
+            raise wasmtime.Trap._from_ptr(trap)
+        if not self.has_result:
+            return 0
+        return int(b[0].i64) if self.i64_result else int(b[0].i32)
+
+
+class FastExports:
+    __slots__ = ("_f",)
+
+    def __init__(self, store: wasmtime.Store, exports: dict[str, wasmtime.Func]) -> None:
+        self._f = {name: _FastFunc(store, fn, EXPORT_SIGS[name]) for name, fn in exports.items()}
+
+    def call(self, name: str, *args: int) -> int:
+        return self._f[name](*args)
+
+
+class FastMemory:
+    __slots__ = ("_ctx", "_mem")
+
+    def __init__(self, store: wasmtime.Store, memory: wasmtime.Memory) -> None:
+        self._ctx = store._context()
+        self._mem = memory._memory
+
+    def _base(self) -> tuple[int, int]:
+        base = ffi.wasmtime_memory_data(self._ctx, byref(self._mem))
+        size = ffi.wasmtime_memory_data_size(self._ctx, byref(self._mem))
+        return ctypes.cast(base, ctypes.c_void_p).value or 0, int(size)
+
+    def size(self) -> int:
+        return self._base()[1]
+
+    def read(self, ptr: int, n: int) -> bytes:
+        base, size = self._base()
+        _check(ptr, n, size)
+        return ctypes.string_at(base + ptr, n)
+
+    def write(self, ptr: int, data: bytes) -> None:
+        base, size = self._base()
+        _check(ptr, len(data), size)
+        ctypes.memmove(base + ptr, data, len(data))
+
+
+def _noop(_env: int | None) -> None:
+    return None
+
+
+_noop_finalizer = ctypes.CFUNCTYPE(None, ctypes.c_void_p)(_noop)
+
+
+def _trap_ptr(message: str) -> int:
+    trap = wasmtime.Trap(message)
+    return ctypes.cast(trap._consume(), ctypes.c_void_p).value or 0
+
+
+def define_fast_import(linker: wasmtime.Linker, name: str, handler: ImportHandler) -> None:
+    """Register ``host.<name>`` through the unchecked C API. ``handler`` must not raise Exception."""
+    nparams = IMPORT_ARITY[name]
+
+    def cb(_env: int, _caller: Any, args: Any, _nargs: int) -> int:
+        try:
+            args[0].i32 = handler(*[args[i].i32 for i in range(nparams)])
+            return 0
+        except BaseException as e:  # noqa: BLE001 - nothing may unwind through wasm frames
+            return _trap_ptr(f"host import {name} aborted: {type(e).__name__}")
+
+    c_cb = ffi.wasmtime_func_unchecked_callback_t(cb)
+    _KEEPALIVE.append(c_cb)
+    ty = wasmtime.FuncType([I32] * nparams, [I32])
+    m, n = b"host", name.encode()
+    err = ffi.wasmtime_linker_define_func_unchecked(
+        linker.ptr(),
+        ctypes.create_string_buffer(m),
+        len(m),
+        ctypes.create_string_buffer(n),
+        len(n),
+        ty.ptr(),
+        c_cb,
+        None,
+        _noop_finalizer,
+    )
+    if err:
+        raise wasmtime.WasmtimeError._from_ptr(err)
+
+
+# ---------------------------------------------------------------- public API path (fallback)
+
+
+class PublicExports:
+    __slots__ = ("_f", "_sigs", "_store")
+
+    def __init__(self, store: wasmtime.Store, exports: dict[str, wasmtime.Func]) -> None:
+        self._store = store
+        self._f = exports
+        self._sigs = {name: EXPORT_SIGS[name][0] for name in exports}
+
+    def call(self, name: str, *args: int) -> int:
+        sig = self._sigs[name]
+        conv = [_signed(a, 64 if t == "i64" else 32) for a, t in zip(args, sig, strict=True)]
+        r = self._f[name](self._store, *conv)
+        return int(r) if isinstance(r, int) else 0
+
+
+class PublicMemory:
+    __slots__ = ("_mem", "_store")
+
+    def __init__(self, store: wasmtime.Store, memory: wasmtime.Memory) -> None:
+        self._store = store
+        self._mem = memory
+
+    def size(self) -> int:
+        return int(self._mem.data_len(self._store))
+
+    def read(self, ptr: int, n: int) -> bytes:
+        _check(ptr, n, self.size())
+        base = ctypes.addressof(self._mem.data_ptr(self._store).contents)
+        return ctypes.string_at(base + ptr, n)
+
+    def write(self, ptr: int, data: bytes) -> None:
+        _check(ptr, len(data), self.size())
+        base = ctypes.addressof(self._mem.data_ptr(self._store).contents)
+        ctypes.memmove(base + ptr, data, len(data))
+
+
+def define_public_import(linker: wasmtime.Linker, name: str, handler: ImportHandler) -> None:
+    """Register ``host.<name>`` through the documented API. A raise becomes a trap (handlers don't)."""
+    nparams = IMPORT_ARITY[name]
+    ty = wasmtime.FuncType([I32] * nparams, [I32])
+    linker.define_func("host", name, ty, handler)
