@@ -1,0 +1,186 @@
+"""Outbound HTTP that cannot be pointed at the host's private network.
+
+The policy's guard must see the IPs that will really be contacted, or DNS rebinding and redirects
+walk around it. So this provider resolves each hostname ONCE through an injectable resolver, hands
+ALL answers to the bridge's ``check(hostname, ips)`` (which raises ``EACCES`` to refuse), and then
+connects to a checked IP itself, keeping the ``Host`` header and TLS SNI/certificate name set to the
+original hostname. Redirects are followed here, one hop at a time, each hop resolved and checked
+again. ``trust_env=False``: proxy variables in the host's environment are never used.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Callable, Mapping, Sequence
+
+import httpx
+
+from secure_exec.errors import GuestError
+from secure_exec.providers.protocols import IpCheck
+from secure_exec.providers.types import Response
+
+Resolver = Callable[[str, int], Sequence[str]]
+"""``resolver(hostname, port) -> [ip, ...]``; raise ``OSError`` (or return nothing) when unknown."""
+
+REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
+_DROP_REQUEST_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection", "upgrade",
+                                   "keep-alive", "proxy-connection", "te", "trailer"})
+_CROSS_ORIGIN_STRIP = frozenset({"authorization", "cookie", "proxy-authorization"})
+
+
+def system_resolver(hostname: str, port: int) -> list[str]:
+    """Default resolver: ``socket.getaddrinfo``, answers deduplicated in order."""
+    out: list[str] = []
+    for *_, addr in socket.getaddrinfo(hostname, port, type=socket.SOCK_STREAM):
+        ip = str(addr[0])
+        if ip not in out:
+            out.append(ip)
+    return out
+
+
+def _ip_literal(host: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(host.strip("[]")))
+    except ValueError:
+        return None
+
+
+class HttpNetworkProvider:
+    """A ``NetworkProvider`` on httpx with per-hop DNS checks, IP pinning and body caps."""
+
+    def __init__(self, *, resolver: Resolver = system_resolver, max_redirects: int = 20,
+                 max_body_bytes: int = 16 * 2**20, timeout_s: float = 30.0,
+                 verify: bool | str = True) -> None:
+        self._resolver = resolver
+        self.max_redirects = max_redirects
+        self.max_body_bytes = max_body_bytes
+        self.timeout_s = timeout_s
+        self._verify = verify
+
+    # ---- DNS ---------------------------------------------------------------------------------
+
+    def _resolve(self, hostname: str, port: int) -> list[str]:
+        literal = _ip_literal(hostname)
+        if literal is not None:
+            return [literal]
+        try:
+            answers = [str(ipaddress.ip_address(ip)) for ip in self._resolver(hostname, port)]
+        except (OSError, ValueError, UnicodeError):
+            answers = []
+        if not answers:
+            raise GuestError("ENOTFOUND", f"getaddrinfo ENOTFOUND {hostname}", syscall="getaddrinfo",
+                             hostname=hostname)
+        return answers
+
+    def dns_lookup(self, hostname: str, *, check: IpCheck) -> list[str]:
+        if not isinstance(hostname, str) or not hostname or len(hostname) > 253:
+            raise GuestError("ERR_INVALID_ARG_VALUE", f"invalid hostname {str(hostname)[:64]!r}", name="TypeError")
+        ips = self._resolve(hostname, 0)
+        check(hostname, ips)
+        return ips
+
+    # ---- HTTP --------------------------------------------------------------------------------
+
+    def _parse(self, url: str | httpx.URL) -> httpx.URL:
+        try:
+            u = httpx.URL(url)
+        except (httpx.InvalidURL, TypeError, ValueError):
+            raise GuestError("ERR_INVALID_URL", f"Invalid URL: {str(url)[:200]}", name="TypeError") from None
+        if u.scheme not in ("http", "https") or not u.host:
+            raise GuestError("ERR_INVALID_URL", f"unsupported URL (only http and https): {str(url)[:200]}",
+                             name="TypeError")
+        return u
+
+    def fetch(self, url: str, method: str = "GET", headers: Mapping[str, str] | None = None,
+              body: bytes | None = None, *, check: IpCheck) -> Response:
+        cur = self._parse(url)
+        method = (method or "GET").upper()
+        if not method.isalpha() or len(method) > 16:
+            raise GuestError("ERR_INVALID_ARG_VALUE", f"invalid HTTP method {method[:16]!r}", name="TypeError")
+        hdrs = {str(k).lower(): str(v) for k, v in (headers or {}).items()
+                if str(k).lower() not in _DROP_REQUEST_HEADERS}
+        # The body cap counts decoded bytes; asking for no compression keeps one gzip chunk from
+        # inflating to many megabytes before the cap can look at it.
+        hdrs.setdefault("accept-encoding", "identity")
+        origin = (cur.scheme, cur.host, cur.port)
+        redirected = False
+        for _hop in range(self.max_redirects + 1):
+            resp = self._one_hop(cur, method, hdrs, body, check)
+            location = resp.headers.get("location")
+            if resp.status_code not in REDIRECT_CODES or location is None:
+                return self._finish(resp, cur, redirected)
+            resp.close()
+            nxt = self._parse(cur.join(location))
+            if resp.status_code == 303 or (resp.status_code in (301, 302) and method == "POST"):
+                method = "GET" if method != "HEAD" else method
+                body = None
+                hdrs.pop("content-type", None)
+            if (nxt.scheme, nxt.host, nxt.port) != origin:
+                for h in _CROSS_ORIGIN_STRIP:
+                    hdrs.pop(h, None)
+            cur, redirected = nxt, True
+        raise GuestError("ERR_TOO_MANY_REDIRECTS", f"more than {self.max_redirects} redirects, last to {cur}")
+
+    def _one_hop(self, url: httpx.URL, method: str, hdrs: dict[str, str], body: bytes | None,
+                 check: IpCheck) -> httpx.Response:
+        host = url.host
+        port = url.port or (443 if url.scheme == "https" else 80)
+        ips = self._resolve(host, port)
+        check(host, ips)  # every answer, before any connection; raises GuestError(EACCES) to refuse
+        last: GuestError | None = None
+        for ip in ips:
+            pinned = url.copy_with(host=ip)
+            req_headers = {**hdrs, "host": url.netloc.decode("ascii")}
+            client = httpx.Client(trust_env=False, follow_redirects=False, verify=self._verify,
+                                  timeout=self.timeout_s)
+            try:
+                req = client.build_request(method, pinned, headers=req_headers, content=body,
+                                           extensions={"sni_hostname": host})
+                resp = client.send(req, stream=True)
+            except httpx.ConnectError as e:
+                client.close()
+                last = GuestError("ECONNREFUSED", f"connect ECONNREFUSED {host}:{port}", syscall="connect",
+                                  address=ip, port=port)
+                if "refused" not in str(e).lower():
+                    last = GuestError("EHOSTUNREACH", f"connect EHOSTUNREACH {host}:{port}", syscall="connect",
+                                      address=ip, port=port)
+                continue
+            except httpx.TimeoutException:
+                client.close()
+                raise GuestError("ETIMEDOUT", f"request to {host}:{port} timed out", syscall="connect") from None
+            except httpx.HTTPError as e:
+                client.close()
+                raise GuestError("ECONNRESET", f"request to {host}:{port} failed: {type(e).__name__}") from None
+            resp.extensions["secure_exec_client"] = client
+            return resp
+        assert last is not None
+        raise last
+
+    def _finish(self, resp: httpx.Response, url: httpx.URL, redirected: bool) -> Response:
+        client = resp.extensions.get("secure_exec_client")
+        try:
+            declared = resp.headers.get("content-length")
+            if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+                raise self._too_large(url)
+            chunks: list[bytes] = []
+            total = 0
+            for chunk in resp.iter_bytes():
+                total += len(chunk)
+                if total > self.max_body_bytes:
+                    raise self._too_large(url)
+                chunks.append(chunk)
+            return Response(resp.status_code, resp.reason_phrase, tuple(resp.headers.multi_items()),
+                            b"".join(chunks), str(url), redirected)
+        except httpx.TimeoutException:
+            raise GuestError("ETIMEDOUT", f"reading the response from {url.host} timed out") from None
+        except httpx.HTTPError as e:
+            raise GuestError("ECONNRESET", f"reading the response from {url.host} failed: {type(e).__name__}") from None
+        finally:
+            resp.close()
+            if isinstance(client, httpx.Client):
+                client.close()
+
+    def _too_large(self, url: httpx.URL) -> GuestError:
+        return GuestError("ERR_PAYLOAD_TOO_LARGE",
+                          f"response body from {url.host} exceeds the limit of {self.max_body_bytes} bytes")
