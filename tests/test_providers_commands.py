@@ -32,11 +32,11 @@ def test_resolve_command(ex: SubprocessCommandExecutor) -> None:
     assert ex.resolve_command(sys.executable) == PY
     sh = ex.resolve_command("sh")
     assert os.path.isabs(sh) and not os.path.islink(sh)
-    e = err(ex.resolve_command, "no-such-binary-xyz").value
+    e = err(ex.resolve_command, "no-such-binary-xyz")
     assert (e.code, e.syscall, e.message) == ("ENOENT", "spawn no-such-binary-xyz", "spawn no-such-binary-xyz ENOENT")
-    assert err(ex.resolve_command, "./relative").value.code == "ENOENT"
+    assert err(ex.resolve_command, "./relative").code == "ENOENT"
     # the host's $PATH is never consulted: an executor with an empty PATH finds nothing by name
-    assert err(SubprocessCommandExecutor(path=[]).resolve_command, "sh").value.code == "ENOENT"
+    assert err(SubprocessCommandExecutor(path=[]).resolve_command, "sh").code == "ENOENT"
     with pytest.raises(ConfigError):
         SubprocessCommandExecutor(path=["relative/bin"])
 
@@ -92,7 +92,7 @@ def test_timeout_kills_process_group(ex: SubprocessCommandExecutor, tmp_path: Pa
 
 
 def test_bad_input(ex: SubprocessCommandExecutor) -> None:
-    assert err(ex.run, PY, ["a\x00b"]).value.code == "ERR_INVALID_ARG_VALUE"
-    assert err(ex.run, PY, [], cwd="/no/such/dir").value.code == "ENOENT"
-    assert err(ex.run, PY, [], timeout=0).value.code == "ERR_OUT_OF_RANGE"
-    assert err(ex.run, PY, [], env={"X": "a\x00"}).value.code == "ERR_INVALID_ARG_VALUE"
+    assert err(ex.run, PY, ["a\x00b"]).code == "ERR_INVALID_ARG_VALUE"
+    assert err(ex.run, PY, [], cwd="/no/such/dir").code == "ENOENT"
+    assert err(ex.run, PY, [], timeout=0).code == "ERR_OUT_OF_RANGE"
+    assert err(ex.run, PY, [], env={"X": "a\x00"}).code == "ERR_INVALID_ARG_VALUE"
