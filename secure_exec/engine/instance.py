@@ -221,6 +221,8 @@ class JSInstance:
                 return orjson.loads(out) if out else None
             if rc == 2:
                 raise TimeLimitExceeded(f"the script exceeded its time limit of {self.limits.time_limit} s")
+            if not out:  # the guest could not even allocate the error report
+                raise MemoryLimitExceeded(f"the sandbox ran out of memory (limit {self.limits.memory_limit} bytes)")
             raise self._js_error(out)
 
     def _guest(self, sb: _Sandbox, name: str, *args: int, timed: bool = False) -> int:

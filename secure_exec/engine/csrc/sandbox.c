@@ -370,6 +370,27 @@ static JSModuleDef *module_loader(JSContext *c, const char *name, void *opaque, 
     return m;
 }
 
+/* performance.now() counts from time_origin; a snapshot must not carry the build machine's clock. */
+static void set_time_origin(double origin) {
+    ctx->time_origin = origin;
+    JSValue g = JS_GetGlobalObject(ctx);
+    JSValue perf = JS_GetPropertyStr(ctx, g, "performance");
+    if (JS_IsObject(perf)) {
+        /* timeOrigin is read-only and non-configurable, so update its slot in place. */
+        JSAtom a = JS_NewAtom(ctx, "timeOrigin");
+        JSProperty *pr;
+        JSShapeProperty *prs = find_own_property(&pr, JS_VALUE_GET_OBJ(perf), a);
+        if (prs && (prs->flags & JS_PROP_TMASK) == JS_PROP_NORMAL) {
+            JS_FreeValue(ctx, pr->u.value);
+            pr->u.value = js_float64(origin);
+        }
+        JS_FreeAtom(ctx, a);
+    } else if (JS_IsException(perf))
+        JS_FreeValue(ctx, JS_GetException(ctx));
+    JS_FreeValue(ctx, perf);
+    JS_FreeValue(ctx, g);
+}
+
 EXPORT("sb_configure") void sb_configure(int32_t mem_limit, int32_t stack_limit) {
     JS_SetMemoryLimit(rt, mem_limit > 0 ? (size_t)mem_limit : 0);
     if (stack_limit > 0)
@@ -390,6 +411,7 @@ EXPORT("sb_init") int32_t sb_init(int32_t mem_limit, int32_t stack_limit) {
     /* Deterministic seeds so a snapshot build is reproducible; sb_reseed fixes Math.random later. */
     ctx->random_state = 0x9E3779B97F4A7C15ULL;
     ctx->hash_seed = 0x2545F491u;
+    set_time_origin(0);
     module_registry = JS_NewObject(ctx);
     JSValue g = JS_GetGlobalObject(ctx);
     JS_DefinePropertyValueStr(ctx, g, "__se_host_call", JS_NewCFunction(ctx, js_host_call, "hostCall", 1),
@@ -412,9 +434,17 @@ EXPORT("sb_init") int32_t sb_init(int32_t mem_limit, int32_t stack_limit) {
 
 #ifdef SB_WIZER
 /* wizer snapshots the state after this ran: runtime, context and the bootstrap already evaluated. */
+extern char __stack_low;
+
 EXPORT("wizer-initialize") void sb_wizer_initialize(void) {
     if (sb_init(0, 0) != 0)
         __builtin_trap();
+    /* Dead shadow-stack bytes (e.g. the clock read by JS_NewContext) would make the snapshot differ
+     * from build to build; zero everything below this frame. No calls from here on. */
+    volatile char *p = (volatile char *)&__stack_low;
+    char *top = (char *)__builtin_frame_address(0);
+    while ((char *)p < top)
+        *p++ = 0;
 }
 #endif
 
@@ -543,4 +573,8 @@ EXPORT("sb_gc") void sb_gc(void) { JS_RunGC(rt); }
 /* Bytes the JS heap currently holds (what the memory limit counts), not the linear-memory size. */
 EXPORT("sb_memory_usage") int64_t sb_memory_usage(void) { return (int64_t)rt->malloc_state.malloc_size; }
 
-EXPORT("sb_reseed") void sb_reseed(int64_t seed) { ctx->random_state = seed ? (uint64_t)seed : 1; }
+/* Called by the host on every new sandbox: fresh Math.random state and a fresh performance clock. */
+EXPORT("sb_reseed") void sb_reseed(int64_t seed) {
+    ctx->random_state = seed ? (uint64_t)seed : 1;
+    set_time_origin(js__now_ms());
+}
