@@ -1,0 +1,106 @@
+// Node-shaped errors. The host sends {code, message, errno?, syscall?, path?, dest?}; the guest
+// must see exactly what real Node would throw, so the shape is rebuilt here in one place.
+"use strict";
+
+const ERRNO = {
+  EPERM: -1, ENOENT: -2, EIO: -5, EBADF: -9, EAGAIN: -11, ENOMEM: -12, EACCES: -13, EEXIST: -17,
+  EXDEV: -18, ENOTDIR: -20, EISDIR: -21, EINVAL: -22, EMFILE: -24, EFBIG: -27, ENOSPC: -28,
+  EROFS: -30, ENAMETOOLONG: -36, ENOSYS: -38, ENOTEMPTY: -39, ELOOP: -40, ETIMEDOUT: -110,
+  ECONNREFUSED: -111, ECONNRESET: -104, EHOSTUNREACH: -113, ENOTFOUND: -3008,
+};
+
+const DESCRIPTIONS = {
+  EPERM: "operation not permitted", ENOENT: "no such file or directory", EIO: "i/o error",
+  EBADF: "bad file descriptor", EAGAIN: "resource temporarily unavailable",
+  ENOMEM: "not enough memory", EACCES: "permission denied", EEXIST: "file already exists",
+  EXDEV: "cross-device link not permitted", ENOTDIR: "not a directory",
+  EISDIR: "illegal operation on a directory", EINVAL: "invalid argument",
+  EMFILE: "too many open files", EFBIG: "file too large", ENOSPC: "no space left on device",
+  EROFS: "read-only file system", ENAMETOOLONG: "name too long",
+  ENOSYS: "function not implemented", ENOTEMPTY: "directory not empty",
+  ELOOP: "too many symbolic links encountered", ETIMEDOUT: "connection timed out",
+  ECONNREFUSED: "connection refused", ECONNRESET: "connection reset by peer",
+  EHOSTUNREACH: "host is unreachable", ENOTFOUND: "not found",
+};
+
+const WIRE_FIELDS = ["errno", "syscall", "path", "dest", "hostname", "address", "port", "info"];
+
+/** Node's message format: `EACCES: permission denied, open '/secret.txt'`. */
+function nodeMessage(code, syscall, path, dest, detail) {
+  let msg = `${code}: ${detail || DESCRIPTIONS[code] || "unknown error"}`;
+  if (syscall) {
+    msg += `, ${syscall}`;
+    if (path !== undefined && path !== null) {
+      msg += ` '${path}'`;
+      if (dest !== undefined && dest !== null) msg += ` -> '${dest}'`;
+    }
+  }
+  return msg;
+}
+
+/** A Node system error from a code; `defaults` fill syscall/path when the host left them out. */
+function systemError(code, syscall, path, dest, detail) {
+  const err = new Error(nodeMessage(code, syscall, path, dest, detail));
+  err.errno = ERRNO[code];
+  err.code = code;
+  if (syscall) err.syscall = syscall;
+  if (path !== undefined && path !== null) err.path = path;
+  if (dest !== undefined && dest !== null) err.dest = dest;
+  return err;
+}
+
+/**
+ * Turn whatever the host threw or sent (an Error from __se_hostcall or a plain wire object from
+ * __se_settle) into a fresh guest Error with Node's fields. Defaults fill in what the host omitted.
+ */
+function fromWire(wire, defaults) {
+  const d = defaults || {};
+  if (wire === null || typeof wire !== "object") {
+    return new Error(String(wire));
+  }
+  const code = typeof wire.code === "string" ? wire.code : undefined;
+  const syscall = wire.syscall !== undefined ? wire.syscall : d.syscall;
+  const path = wire.path !== undefined ? wire.path : d.path;
+  const dest = wire.dest !== undefined ? wire.dest : d.dest;
+  let message = typeof wire.message === "string" && wire.message !== code ? wire.message : "";
+  if (code && ERRNO[code] !== undefined && !message.startsWith(code + ":")) {
+    // The host gave a bare reason ("policy"); Node puts it after the standard text.
+    const base = nodeMessage(code, syscall, path, dest);
+    message = message ? `${base}: ${message}` : base;
+  }
+  const Ctor = wire.name === "TypeError" ? TypeError : wire.name === "RangeError" ? RangeError : Error;
+  const err = new Ctor(message || code || "host call failed");
+  if (code) err.code = code;
+  const errno = wire.errno !== undefined ? wire.errno : code ? ERRNO[code] : undefined;
+  if (errno !== undefined) err.errno = errno;
+  if (syscall !== undefined && syscall !== null) err.syscall = syscall;
+  if (path !== undefined && path !== null) err.path = path;
+  if (dest !== undefined && dest !== null) err.dest = dest;
+  for (const k of WIRE_FIELDS.slice(4)) if (wire[k] !== undefined) err[k] = wire[k];
+  if (wire.name && !["Error", "TypeError", "RangeError"].includes(wire.name)) {
+    Object.defineProperty(err, "name", { value: wire.name, configurable: true, writable: true });
+  }
+  return err;
+}
+
+/** "<what> is not supported in sandbox", code ERR_NOT_SUPPORTED (same text as secure-exec). */
+function notSupported(what) {
+  const err = new Error(`${what} is not supported in sandbox`);
+  err.code = "ERR_NOT_SUPPORTED";
+  return err;
+}
+
+function invalidArgType(name, expected, actual) {
+  const got = actual === null ? "null" : Array.isArray(actual) ? "an instance of Array" : typeof actual === "object" ? `an instance of ${(actual.constructor && actual.constructor.name) || "Object"}` : `type ${typeof actual} (${String(actual).slice(0, 30)})`;
+  const err = new TypeError(`The "${name}" argument must be ${expected}. Received ${got}`);
+  err.code = "ERR_INVALID_ARG_TYPE";
+  return err;
+}
+
+function codedError(Ctor, code, message) {
+  const err = new Ctor(message);
+  err.code = code;
+  return err;
+}
+
+module.exports = { ERRNO, DESCRIPTIONS, nodeMessage, systemError, fromWire, notSupported, invalidArgType, codedError };

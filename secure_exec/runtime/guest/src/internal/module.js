@@ -1,0 +1,297 @@
+// CommonJS loader. Resolution runs here in the guest on top of fs.stat/fs.readFile, so loading a
+// module is an ordinary, policy-checked file read (no separate privileged "load" op is needed).
+"use strict";
+
+const pathMod = require("path-browserify");
+const host = require("./host.js");
+const { notSupported, codedError } = require("./errors.js");
+
+const registry = new Map(); // builtin name -> factory
+const builtinCache = new Map();
+const UNSUPPORTED = new Set([
+  "net", "tls", "dgram", "cluster", "worker_threads", "vm", "v8", "inspector", "inspector/promises",
+  "repl", "http2", "zlib", "async_hooks", "trace_events", "wasi", "sqlite", "test", "sea", "domain",
+  "readline", "readline/promises", "diagnostics_channel",
+]);
+
+function defineBuiltin(name, factory) { registry.set(name, factory); }
+
+function builtinNames() { return [...registry.keys()].sort(); }
+
+function stripNode(name) { return name.startsWith("node:") ? name.slice(5) : name; }
+
+function isBuiltin(name) {
+  const n = stripNode(String(name));
+  return registry.has(n) || UNSUPPORTED.has(n);
+}
+
+/** Exports of a built-in module (`fs` or `node:fs`); throws for unknown/unsupported names. */
+function loadBuiltin(name) {
+  const n = stripNode(String(name));
+  if (builtinCache.has(n)) return builtinCache.get(n);
+  const factory = registry.get(n);
+  if (!factory) {
+    if (UNSUPPORTED.has(n)) throw notSupported(n);
+    throw codedError(Error, "ERR_UNKNOWN_BUILTIN_MODULE", `No such built-in module: ${name}`);
+  }
+  const exp = factory();
+  builtinCache.set(n, exp);
+  return exp;
+}
+
+function statKind(p) {
+  try {
+    return host.call("fs.stat", { path: p, follow: true }, { syscall: "stat", path: p }).kind;
+  } catch (err) {
+    if (err.code === "ENOENT" || err.code === "ENOTDIR") return null;
+    throw err; // EACCES and friends must surface, not turn into "module not found"
+  }
+}
+
+function readText(p) {
+  const { Buffer } = require("buffer");
+  const res = host.call("fs.readFile", { path: p }, { syscall: "open", path: p });
+  return Buffer.from(res.data_b64 || "", "base64").toString("utf8");
+}
+
+const EXTS = [".js", ".json", ".cjs"];
+
+function tryFile(p) {
+  if (statKind(p) === "file") return p;
+  for (const e of EXTS) if (statKind(p + e) === "file") return p + e;
+  return null;
+}
+
+function readPackage(dir) {
+  const pj = pathMod.join(dir, "package.json");
+  if (statKind(pj) !== "file") return null;
+  try {
+    return JSON.parse(readText(pj));
+  } catch (err) {
+    throw codedError(Error, "ERR_INVALID_PACKAGE_CONFIG", `Invalid package config ${pj}: ${err.message}`);
+  }
+}
+
+function tryIndex(dir) {
+  for (const e of EXTS) if (statKind(pathMod.join(dir, "index" + e)) === "file") return pathMod.join(dir, "index" + e);
+  return null;
+}
+
+function tryDirectory(dir) {
+  if (statKind(dir) !== "dir") return null;
+  const pkg = readPackage(dir);
+  if (pkg && typeof pkg.main === "string" && pkg.main) {
+    const m = pathMod.resolve(dir, pkg.main);
+    const hit = tryFile(m) || tryIndex(m);
+    if (hit) return hit;
+  }
+  return tryIndex(dir);
+}
+
+const CONDITIONS = ["require", "node", "default"];
+
+function pickTarget(target) {
+  if (typeof target === "string") return target;
+  if (Array.isArray(target)) {
+    for (const t of target) { const r = pickTarget(t); if (r) return r; }
+    return null;
+  }
+  if (target && typeof target === "object") {
+    for (const k of Object.keys(target)) if (CONDITIONS.includes(k)) { const r = pickTarget(target[k]); if (r) return r; }
+  }
+  return null;
+}
+
+/** package.json "exports" for require(): exact subpaths, "./x/*" patterns, conditions. */
+function resolveExports(pkgDir, exportsField, subpath) {
+  let map = exportsField;
+  if (typeof map === "string" || Array.isArray(map) || (map && !Object.keys(map).some((k) => k.startsWith(".")))) map = { ".": map };
+  let target = null;
+  if (Object.prototype.hasOwnProperty.call(map, subpath)) target = pickTarget(map[subpath]);
+  else {
+    for (const key of Object.keys(map)) {
+      const star = key.indexOf("*");
+      if (star === -1) continue;
+      const pre = key.slice(0, star);
+      const post = key.slice(star + 1);
+      if (subpath.startsWith(pre) && subpath.endsWith(post) && subpath.length >= key.length - 1) {
+        const mid = subpath.slice(pre.length, subpath.length - post.length);
+        const t = pickTarget(map[key]);
+        if (t) target = t.replace(/\*/g, mid);
+        break;
+      }
+    }
+  }
+  if (!target) {
+    throw codedError(Error, "ERR_PACKAGE_PATH_NOT_EXPORTED", `Package subpath '${subpath}' is not defined by "exports" in ${pkgDir}/package.json`);
+  }
+  return pathMod.resolve(pkgDir, target);
+}
+
+function notFound(request, parent) {
+  const stack = parent ? `\nRequire stack:\n- ${parent}` : "";
+  const err = new Error(`Cannot find module '${request}'${stack}`);
+  err.code = "MODULE_NOT_FOUND";
+  err.requireStack = parent ? [parent] : [];
+  return err;
+}
+
+/** Full filename for `request` from module `parentFile` (or a directory when parentFile ends in /). */
+function resolveFilename(request, parentFile) {
+  if (typeof request !== "string" || request === "") {
+    throw codedError(TypeError, "ERR_INVALID_ARG_VALUE", `The argument 'id' must be a non-empty string. Received ${JSON.stringify(request)}`);
+  }
+  if (request.startsWith("node:")) {
+    if (!isBuiltin(request)) throw codedError(Error, "ERR_UNKNOWN_BUILTIN_MODULE", `No such built-in module: ${request}`);
+    return request;
+  }
+  if (isBuiltin(request)) return request;
+  const baseDir = parentFile.endsWith("/") ? parentFile : pathMod.dirname(parentFile);
+  if (request.startsWith("./") || request.startsWith("../") || request.startsWith("/") || request === "." || request === "..") {
+    const abs = pathMod.resolve(baseDir, request);
+    const hit = (request.endsWith("/") ? null : tryFile(abs)) || tryDirectory(abs);
+    if (hit) return hit;
+    throw notFound(request, parentFile.endsWith("/") ? undefined : parentFile);
+  }
+  // bare specifier: walk node_modules directories upward
+  const parts = request.split("/");
+  const nameLen = request.startsWith("@") ? 2 : 1;
+  const pkgName = parts.slice(0, nameLen).join("/");
+  const sub = parts.slice(nameLen).join("/");
+  let dir = baseDir;
+  for (;;) {
+    if (pathMod.basename(dir) !== "node_modules") {
+      const pkgDir = pathMod.join(dir, "node_modules", pkgName);
+      if (statKind(pkgDir) === "dir") {
+        const pkg = readPackage(pkgDir);
+        if (pkg && pkg.exports !== undefined && pkg.exports !== null) {
+          const target = resolveExports(pkgDir, pkg.exports, sub ? "./" + sub : ".");
+          if (statKind(target) === "file") return target;
+          throw notFound(request, parentFile);
+        }
+        const full = sub ? pathMod.join(pkgDir, sub) : pkgDir;
+        const hit = (sub ? tryFile(full) : null) || tryDirectory(full);
+        if (hit) return hit;
+      }
+    }
+    const up = pathMod.dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  throw notFound(request, parentFile.endsWith("/") ? undefined : parentFile);
+}
+
+const cache = Object.create(null);
+const cacheProxy = new Proxy(cache, {
+  set() { throw new TypeError("require.cache is read-only in the sandbox"); },
+  deleteProperty() { throw new TypeError("require.cache is read-only in the sandbox"); },
+  defineProperty() { throw new TypeError("require.cache is read-only in the sandbox"); },
+});
+let mainModule;
+
+class Module {
+  constructor(id, parent) {
+    this.id = id;
+    this.filename = id;
+    this.path = pathMod.dirname(id);
+    this.exports = {};
+    this.parent = parent || null;
+    this.loaded = false;
+    this.children = [];
+    this.paths = [];
+  }
+  require(request) { return makeRequire(this)(request); }
+}
+
+const wrapperStart = "(function (exports, require, module, __filename, __dirname) { ";
+const wrapperEnd = "\n})";
+const indirectEval = eval; // eslint-disable-line no-eval
+
+function compileAndRun(mod, source) {
+  let src = source;
+  if (src.startsWith("#!")) src = "//" + src;
+  const fn = indirectEval(wrapperStart + src + wrapperEnd + `\n//# sourceURL=${mod.filename}`);
+  fn.call(mod.exports, mod.exports, makeRequire(mod), mod, mod.filename, pathMod.dirname(mod.filename));
+}
+
+function loadFile(filename, parent) {
+  if (cache[filename]) return cache[filename].exports;
+  if (filename.endsWith(".mjs")) {
+    throw codedError(Error, "ERR_REQUIRE_ESM", `require() of ES Module ${filename} not supported. Use import() instead.`);
+  }
+  const mod = new Module(filename, parent);
+  cache[filename] = mod;
+  if (parent) parent.children.push(mod);
+  let ok = false;
+  try {
+    const text = readText(filename);
+    if (filename.endsWith(".json")) {
+      try {
+        mod.exports = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+      } catch (err) {
+        err.message = `${filename}: ${err.message}`;
+        throw err;
+      }
+    } else {
+      compileAndRun(mod, text);
+    }
+    ok = true;
+  } finally {
+    if (!ok) delete cache[filename];
+  }
+  mod.loaded = true;
+  return mod.exports;
+}
+
+function makeRequire(mod) {
+  const from = mod ? mod.filename : null;
+  const base = () => from || require("../modules/process.js").process.cwd().replace(/\/?$/, "/");
+  function req(request) {
+    if (typeof request === "string" && isBuiltin(request)) return loadBuiltin(request);
+    const filename = resolveFilename(request, base());
+    if (isBuiltin(filename)) return loadBuiltin(filename);
+    return loadFile(filename, mod);
+  }
+  req.resolve = (request) => resolveFilename(request, base());
+  req.resolve.paths = (request) => (isBuiltin(request) ? null : []);
+  req.cache = cacheProxy;
+  Object.defineProperty(req, "main", { get: () => mainModule, enumerable: true });
+  req.extensions = Object.freeze({ ".js": null, ".json": null, ".cjs": null });
+  return req;
+}
+
+/** Host entry (__se_cjs): run `source` as the CommonJS main module `filename`; its exports. */
+function runMain(filename, source) {
+  if (typeof filename !== "string" || !filename.startsWith("/")) {
+    throw codedError(TypeError, "ERR_INVALID_ARG_VALUE", `__se_cjs needs an absolute filename, got ${JSON.stringify(filename)}`);
+  }
+  const mod = new Module(filename, null);
+  mod.id = ".";
+  mainModule = mod;
+  cache[filename] = mod;
+  if (typeof source === "string") compileAndRun(mod, source);
+  else compileAndRun(mod, readText(filename));
+  mod.loaded = true;
+  return mod.exports;
+}
+
+function createRequire(filename) {
+  let f = typeof filename === "string" ? filename : filename && filename.href ? require("../modules/url.js").fileURLToPath(filename) : null;
+  if (!f || !f.startsWith("/")) throw codedError(TypeError, "ERR_INVALID_ARG_VALUE", `The argument 'filename' must be a file URL object, file URL string, or absolute path string. Received ${JSON.stringify(filename)}`);
+  const m = new Module(f, null);
+  return makeRequire(m);
+}
+
+function moduleBuiltin() {
+  return {
+    createRequire, isBuiltin, Module,
+    builtinModules: builtinNames(),
+    unsupportedModules: [...UNSUPPORTED].sort(),
+    _cache: cacheProxy,
+    _resolveFilename: (r, parent) => resolveFilename(r, parent && parent.filename ? parent.filename : "/"),
+    register: () => { throw notSupported("module.register"); },
+    syncBuiltinESMExports: () => {},
+  };
+}
+
+module.exports = { defineBuiltin, loadBuiltin, builtinNames, isBuiltin, makeRequire, runMain, moduleBuiltin, resolveFilename, UNSUPPORTED };

@@ -1,0 +1,316 @@
+// util: format/inspect written here (not the npm `util` package) because console output must match
+// Node's shapes closely, stay bounded on huge/circular values, and avoid Node internals.
+"use strict";
+
+const { codedError, invalidArgType } = require("../internal/errors.js");
+
+const IDENT = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+const TypedArrayProto = Object.getPrototypeOf(Uint8Array.prototype);
+const typedArrayTag = Object.getOwnPropertyDescriptor(TypedArrayProto, Symbol.toStringTag).get;
+
+const types = {
+  isDate: (v) => v instanceof Date,
+  isRegExp: (v) => v instanceof RegExp,
+  isMap: (v) => v instanceof Map,
+  isSet: (v) => v instanceof Set,
+  isWeakMap: (v) => v instanceof WeakMap,
+  isWeakSet: (v) => v instanceof WeakSet,
+  isPromise: (v) => v instanceof Promise,
+  isNativeError: (v) => v instanceof Error,
+  isArrayBuffer: (v) => v instanceof ArrayBuffer,
+  isAnyArrayBuffer: (v) => v instanceof ArrayBuffer,
+  isArrayBufferView: (v) => ArrayBuffer.isView(v),
+  isDataView: (v) => v instanceof DataView,
+  isTypedArray: (v) => ArrayBuffer.isView(v) && !(v instanceof DataView),
+  isUint8Array: (v) => v instanceof Uint8Array,
+  isGeneratorFunction: (v) => typeof v === "function" && /^(async\s+)?function\s*\*/.test(Function.prototype.toString.call(v)),
+  isAsyncFunction: (v) => typeof v === "function" && v[Symbol.toStringTag] === "AsyncFunction",
+  isBoxedPrimitive: (v) => v instanceof Number || v instanceof String || v instanceof Boolean,
+  isSymbolObject: (v) => typeof v === "object" && v !== null && Object.prototype.toString.call(v) === "[object Symbol]",
+  isProxy: () => false,
+};
+
+function quote(s) {
+  const q = !s.includes("'") ? "'" : !s.includes('"') ? '"' : !s.includes("`") ? "`" : "'";
+  const esc = s.replace(/[\\\n\r\t\b\f\v\x00-\x1f]/g, (c) => ({ "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f", "\v": "\\v" })[c] || "\\x" + c.charCodeAt(0).toString(16).padStart(2, "0"));
+  return q + (q === "'" ? esc.replace(/'/g, "\\'") : esc) + q;
+}
+
+function formatKey(k) {
+  if (typeof k === "symbol") return `[${k.toString()}]`;
+  return IDENT.test(k) ? k : quote(k);
+}
+
+function fnBase(fn) {
+  const src = (() => { try { return Function.prototype.toString.call(fn); } catch { return ""; } })();
+  if (src.startsWith("class")) return `[class ${fn.name || "(anonymous)"}]`;
+  const kind = types.isAsyncFunction(fn) ? "AsyncFunction" : types.isGeneratorFunction(fn) ? "GeneratorFunction" : "Function";
+  return fn.name ? `[${kind}: ${fn.name}]` : `[${kind} (anonymous)]`;
+}
+
+function ctorName(obj) {
+  const proto = Object.getPrototypeOf(obj);
+  if (proto === null) return null;
+  const c = proto.constructor;
+  return typeof c === "function" && c.name ? c.name : "Object";
+}
+
+function inspect(value, opts) {
+  const o = Object.assign({ depth: 2, breakLength: 80, maxArrayLength: 100, maxStringLength: 10000, showHidden: false, compact: 3, sorted: false }, typeof opts === "object" && opts !== null ? opts : {});
+  if (o.depth === null) o.depth = Infinity;
+  const seen = [];
+  const circular = new Map();
+  return fmt(value, 0, true);
+
+  function fmt(v, level, top) {
+    switch (typeof v) {
+      case "string": {
+        const s = v.length > o.maxStringLength ? v.slice(0, o.maxStringLength) : v;
+        const more = v.length > s.length ? `... ${v.length - s.length} more characters` : "";
+        return top ? s + more : quote(s) + more;
+      }
+      case "number": return Object.is(v, -0) ? "-0" : String(v);
+      case "bigint": return `${v}n`;
+      case "boolean": return String(v);
+      case "undefined": return "undefined";
+      case "symbol": return v.toString();
+      default: break;
+    }
+    if (v === null) return "null";
+    if (typeof v === "object" || typeof v === "function") {
+      const custom = v[inspect.custom];
+      if (typeof custom === "function" && custom !== inspect) {
+        const r = custom.call(v, o.depth - level, o, inspect);
+        if (r !== v) return typeof r === "string" ? r : fmt(r, level, false);
+      }
+    }
+    if (seen.includes(v)) {
+      if (!circular.has(v)) circular.set(v, circular.size + 1);
+      return `[Circular *${circular.get(v)}]`;
+    }
+    return fmtObject(v, level);
+  }
+
+  function fmtObject(v, level) {
+    const name = ctorName(v);
+    let braces = ["{", "}"];
+    let prefix = "";
+    let base = "";
+    let entries = [];
+    let keys = Object.keys(v);
+    const isArr = Array.isArray(v);
+    if (typeof v === "function") {
+      base = fnBase(v);
+      keys = keys.filter((k) => k !== "prototype");
+      if (keys.length === 0) return base;
+    } else if (v instanceof Error) {
+      base = v.stack && typeof v.stack === "string" && v.stack.includes(String(v.message)) ? v.stack.trimEnd() : `${v.name || "Error"}: ${v.message}` + (v.stack ? "\n" + String(v.stack).trimEnd() : "");
+      keys = keys.filter((k) => k !== "stack" && k !== "message");
+      if (keys.length === 0) return base;
+    } else if (v instanceof Date) {
+      base = Number.isNaN(v.getTime()) ? "Invalid Date" : v.toISOString();
+      if (keys.length === 0) return base;
+    } else if (v instanceof RegExp) {
+      base = String(v);
+      if (keys.length === 0) return base;
+    } else if (v instanceof Promise) {
+      return "Promise { <unknown> }";
+    } else if (v instanceof WeakMap || v instanceof WeakSet) {
+      return `${name} { <items unknown> }`;
+    } else if (types.isBoxedPrimitive(v)) {
+      const inner = v.valueOf();
+      base = `[${v instanceof Number ? "Number" : v instanceof String ? "String" : "Boolean"}: ${fmt(inner, level, false)}]`;
+      if (v instanceof String) keys = keys.filter((k) => !/^\d+$/.test(k));
+      if (keys.length === 0) return base;
+    }
+    if (level > o.depth) {
+      if (isArr) return "[Array]";
+      return `[${name === null ? "Object: null prototype" : name}]`;
+    }
+    seen.push(v);
+    try {
+      if (isArr) {
+        braces = ["[", "]"];
+        if (name !== "Array") prefix = `${name === null ? "[Array: null prototype]" : name}(${v.length}) `;
+        const shown = Math.min(v.length, o.maxArrayLength);
+        let holes = 0;
+        for (let i = 0; i < shown; i++) {
+          if (!Object.prototype.hasOwnProperty.call(v, i)) { holes++; continue; }
+          if (holes) { entries.push(`<${holes} empty item${holes > 1 ? "s" : ""}>`); holes = 0; }
+          entries.push(fmt(v[i], level + 1, false));
+        }
+        if (holes) entries.push(`<${holes} empty item${holes > 1 ? "s" : ""}>`);
+        if (v.length > shown) entries.push(`... ${v.length - shown} more item${v.length - shown > 1 ? "s" : ""}`);
+        keys = keys.filter((k) => !/^(0|[1-9]\d*)$/.test(k) || Number(k) >= v.length);
+      } else if (ArrayBuffer.isView(v) && !(v instanceof DataView)) {
+        braces = ["[", "]"];
+        const tag = typedArrayTag.call(v);
+        const isBuf = name === "Buffer" || (v.constructor && v.constructor.name === "Buffer");
+        if (isBuf) {
+          const n = Math.min(v.length, 50);
+          const hex = [];
+          for (let i = 0; i < n; i++) hex.push(v[i].toString(16).padStart(2, "0"));
+          return `<Buffer${hex.length ? " " + hex.join(" ") : ""}${v.length > n ? ` ... ${v.length - n} more bytes` : ""}>`;
+        }
+        prefix = `${tag}(${v.length}) `;
+        const shown = Math.min(v.length, o.maxArrayLength);
+        for (let i = 0; i < shown; i++) entries.push(fmt(v[i], level + 1, false));
+        if (v.length > shown) entries.push(`... ${v.length - shown} more item${v.length - shown > 1 ? "s" : ""}`);
+        keys = keys.filter((k) => !/^\d+$/.test(k));
+      } else if (v instanceof ArrayBuffer) {
+        const b = new Uint8Array(v);
+        const hex = [];
+        for (let i = 0; i < Math.min(b.length, 50); i++) hex.push(b[i].toString(16).padStart(2, "0"));
+        prefix = "ArrayBuffer ";
+        entries.push(`[Uint8Contents]: <${hex.join(" ")}${b.length > 50 ? ` ... ${b.length - 50} more bytes` : ""}>`, `byteLength: ${b.length}`);
+      } else if (v instanceof Map) {
+        prefix = `${name}(${v.size}) `;
+        for (const [k, val] of v) entries.push(`${fmt(k, level + 1, false)} => ${fmt(val, level + 1, false)}`);
+      } else if (v instanceof Set) {
+        prefix = `${name}(${v.size}) `;
+        for (const val of v) entries.push(fmt(val, level + 1, false));
+      } else if (base) {
+        prefix = base + " ";
+      } else if (name === null) {
+        prefix = "[Object: null prototype] ";
+      } else if (name !== "Object") {
+        prefix = `${name} `;
+      }
+      const tag = v[Symbol.toStringTag];
+      if (typeof tag === "string" && tag && tag !== name && !ArrayBuffer.isView(v) && !(v instanceof Map) && !(v instanceof Set)) {
+        prefix = `${name === null ? "Object" : name} [${tag}] `;
+      }
+      if (o.sorted) keys.sort();
+      const allKeys = keys.concat(Object.getOwnPropertySymbols(v).filter((s) => Object.prototype.propertyIsEnumerable.call(v, s)));
+      for (const k of allKeys) {
+        const desc = Object.getOwnPropertyDescriptor(v, k);
+        let shown;
+        if (desc && (desc.get || desc.set)) shown = desc.get && desc.set ? "[Getter/Setter]" : desc.get ? "[Getter]" : "[Setter]";
+        else shown = fmt(v[k], level + 1, false);
+        entries.push(`${formatKey(k)}: ${shown}`);
+      }
+    } finally {
+      seen.pop();
+    }
+    if (circular.has(v)) prefix = `<ref *${circular.get(v)}> ${prefix}`;
+    if (entries.length === 0) {
+      if (base && typeof v !== "function") return base;
+      return `${prefix}${braces[0]}${braces[1]}`;
+    }
+    const start = prefix + braces[0];
+    const oneLine = `${start} ${entries.join(", ")} ${braces[1]}`;
+    const totalLen = entries.reduce((n, e) => n + e.length, 0) + entries.length;
+    if (!oneLine.includes("\n") && totalLen + start.length + level * 2 <= o.breakLength - 8) return oneLine;
+    const pad = "  ".repeat(level + 1);
+    return `${start}\n${pad}${entries.map((e) => e.replace(/\n/g, "\n" + "  ")).join(`,\n${pad}`)}\n${"  ".repeat(level)}${braces[1]}`;
+  }
+}
+inspect.custom = Symbol.for("nodejs.util.inspect.custom");
+inspect.defaultOptions = { depth: 2 };
+
+function format(...args) {
+  return formatWithOptions({}, ...args);
+}
+
+function formatWithOptions(opts, first, ...rest) {
+  if (typeof first !== "string") {
+    return [first, ...rest].map((a) => (typeof a === "string" ? a : inspect(a, opts))).join(" ");
+  }
+  let i = 0;
+  let out = first.replace(/%([sdifjoOc%])/g, (m, ch) => {
+    if (ch === "%") return "%";
+    if (i >= rest.length) return m;
+    const a = rest[i++];
+    switch (ch) {
+      case "s":
+        if (typeof a === "bigint") return `${a}n`;
+        if (typeof a === "symbol") return a.toString();
+        if (typeof a === "object" && a !== null) return inspect(a, Object.assign({}, opts, { depth: 0 }));
+        return String(a);
+      case "d": case "i":
+        if (typeof a === "bigint") return `${a}n`;
+        if (typeof a === "symbol" || (typeof a === "object" && a !== null)) return "NaN";
+        return ch === "i" ? String(Math.trunc(Number(a))) : String(Number(a));
+      case "f": return typeof a === "symbol" ? "NaN" : String(parseFloat(a));
+      case "j": try { return JSON.stringify(a); } catch { return "[Circular]"; }
+      case "o": return inspect(a, Object.assign({}, opts, { showHidden: true, depth: 4 }));
+      case "O": return inspect(a, opts);
+      case "c": return "";
+      default: return m;
+    }
+  });
+  for (; i < rest.length; i++) out += " " + (typeof rest[i] === "string" ? rest[i] : inspect(rest[i], opts));
+  return out;
+}
+
+const kCustomPromisify = Symbol.for("nodejs.util.promisify.custom");
+
+function promisify(fn) {
+  if (typeof fn !== "function") throw invalidArgType("original", "of type function", fn);
+  if (fn[kCustomPromisify]) return fn[kCustomPromisify];
+  function promisified(...args) {
+    return new Promise((resolve, reject) => {
+      fn.call(this, ...args, (err, ...values) => (err ? reject(err) : resolve(values.length > 1 ? values : values[0])));
+    });
+  }
+  Object.setPrototypeOf(promisified, Object.getPrototypeOf(fn));
+  return Object.defineProperties(promisified, Object.getOwnPropertyDescriptors(fn));
+}
+promisify.custom = kCustomPromisify;
+
+function callbackify(fn) {
+  if (typeof fn !== "function") throw invalidArgType("original", "of type function", fn);
+  return function (...args) {
+    const cb = args.pop();
+    if (typeof cb !== "function") throw invalidArgType("last argument", "of type function", cb);
+    fn.apply(this, args).then((v) => queueMicrotask(() => cb(null, v)), (e) => queueMicrotask(() => cb(e || new Error("Promise was rejected with a falsy value"))));
+  };
+}
+
+function inherits(ctor, superCtor) {
+  if (typeof ctor !== "function") throw invalidArgType("ctor", "of type function", ctor);
+  if (typeof superCtor !== "function") throw invalidArgType("superCtor", "of type function", superCtor);
+  Object.defineProperty(ctor, "super_", { value: superCtor, writable: true, configurable: true });
+  Object.setPrototypeOf(ctor.prototype, superCtor.prototype);
+}
+
+const warned = new Set();
+function deprecate(fn, msg, code) {
+  return function (...args) {
+    if (!warned.has(code || msg)) {
+      warned.add(code || msg);
+      const p = globalThis.process;
+      if (p && typeof p.emitWarning === "function") p.emitWarning(msg, "DeprecationWarning", code);
+    }
+    return new.target ? Reflect.construct(fn, args, new.target) : fn.apply(this, args);
+  };
+}
+
+function isDeepStrictEqual(a, b) {
+  return require("./assert.js").deepEqualImpl(a, b, true);
+}
+
+function stripVTControlCharacters(s) {
+  return String(s).replace(/\x1b\[[0-9;]*[A-Za-z]/g, "");
+}
+
+module.exports = {
+  format, formatWithOptions, inspect, promisify, callbackify, inherits, deprecate, types,
+  isDeepStrictEqual, stripVTControlCharacters,
+  isArray: Array.isArray,
+  isBoolean: (v) => typeof v === "boolean",
+  isNull: (v) => v === null,
+  isNullOrUndefined: (v) => v === null || v === undefined,
+  isNumber: (v) => typeof v === "number",
+  isString: (v) => typeof v === "string",
+  isSymbol: (v) => typeof v === "symbol",
+  isUndefined: (v) => v === undefined,
+  isRegExp: types.isRegExp,
+  isObject: (v) => v !== null && typeof v === "object",
+  isDate: types.isDate,
+  isError: types.isNativeError,
+  isFunction: (v) => typeof v === "function",
+  isPrimitive: (v) => v === null || (typeof v !== "object" && typeof v !== "function"),
+  TextEncoder: undefined, // filled in by index.js once text.js is loaded
+  TextDecoder: undefined,
+};
