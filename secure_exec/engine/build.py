@@ -103,11 +103,11 @@ def wizer_binary() -> Path | None:
     return exe if exe.exists() else None
 
 
-def bootstrap_source() -> bytes:
+def bootstrap_source(directory: Path = BOOTSTRAP_DIR) -> bytes:
     """All bootstrap files, concatenated in sorted order (other layers add files here)."""
-    files = sorted(p for p in BOOTSTRAP_DIR.glob("*.js") if p.is_file())
+    files = sorted(p for p in directory.glob("*.js") if p.is_file())
     if not files:
-        raise BuildError(f"no bootstrap files in {BOOTSTRAP_DIR}")
+        raise BuildError(f"no bootstrap files in {directory}")
     parts = []
     for p in files:
         parts.append(f"/* ---- {p.name} ---- */\n".encode() + p.read_bytes() + b"\n")
@@ -124,7 +124,7 @@ def bootstrap_header(js: bytes) -> str:
     )
 
 
-def compile_wasm(out: Path, *, snapshot: bool) -> None:
+def compile_wasm(out: Path, *, snapshot: bool, bootstrap_dir: Path = BOOTSTRAP_DIR) -> None:
     """Compile (and, with ``snapshot``, wizen) the engine into ``out``."""
     py = zig_python()
     sdist = fetch_sdist()
@@ -137,7 +137,7 @@ def compile_wasm(out: Path, *, snapshot: bool) -> None:
         with tarfile.open(sdist) as tf:
             tf.extractall(t, filter="data")
         q = t / "quickjs_ng-0.17.0.2" / "upstream-quickjs"
-        (t / "bootstrap.h").write_text(bootstrap_header(bootstrap_source()))
+        (t / "bootstrap.h").write_text(bootstrap_header(bootstrap_source(bootstrap_dir)))
         shutil.copy(CSRC, t / "sandbox.c")
         plain = t / "plain.wasm"
         cmd = [
@@ -167,12 +167,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--check", action="store_true", help="rebuild into a temp file and compare with the committed one")
     ap.add_argument("--no-snapshot", action="store_true", help="skip wizer (slower sandbox start)")
     ap.add_argument("-o", "--output", type=Path, default=WASM_OUT)
+    ap.add_argument("--bootstrap-dir", type=Path, default=BOOTSTRAP_DIR, help="where the bootstrap *.js files are")
     ns = ap.parse_args(argv)
     try:
         if ns.check:
             with tempfile.TemporaryDirectory() as tmp:
                 fresh = Path(tmp) / "sandbox.wasm"
-                compile_wasm(fresh, snapshot=not ns.no_snapshot)
+                compile_wasm(fresh, snapshot=not ns.no_snapshot, bootstrap_dir=ns.bootstrap_dir)
                 want, got = sha256_file(WASM_OUT) if WASM_OUT.exists() else "<missing>", sha256_file(fresh)
                 if want != got:
                     print(f"engine build differs: committed {want}, fresh {got}", file=sys.stderr)
@@ -180,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"engine build is reproducible: {got}")
                 return 0
         ns.output.parent.mkdir(parents=True, exist_ok=True)
-        compile_wasm(ns.output, snapshot=not ns.no_snapshot)
+        compile_wasm(ns.output, snapshot=not ns.no_snapshot, bootstrap_dir=ns.bootstrap_dir)
         print(f"wrote {ns.output} ({ns.output.stat().st_size} bytes, sha256 {sha256_file(ns.output)})")
         return 0
     except (BuildError, subprocess.CalledProcessError, OSError) as e:

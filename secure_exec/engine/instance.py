@@ -111,9 +111,13 @@ class JSInstance:
     # ------------------------------------------------------------------ public API
 
     def eval_script(self, source: str, filename: str = "<eval>") -> Any:
-        """Evaluate a classic script; returns its JSON-safe completion value (a promise is awaited)."""
+        """Evaluate a classic script; returns its JSON-safe completion value.
+
+        A promise result is awaited by draining the job queue; one still pending after that (waiting for
+        the host) gives None, and its outcome is left to the script.
+        """
         src, fn = self._text(source, "source"), self._name(filename, "filename")
-        return self._run_with_input(src + b"\0" + fn + b"\0", "sb_eval", len(src), 0)
+        return self._run_with_input(src + b"\0" + fn + b"\0", "sb_eval", len(src), 2)
 
     def eval_module(self, source: str, filename: str) -> dict[str, Any]:
         """Evaluate an ES module (top-level await allowed); returns its namespace as JSON-safe data.

@@ -14,7 +14,9 @@
  *                                                 "resolved\0source" (or an error as for call).
  *   exports  sb_init(mem_limit, stack_limit) -> 0 | <0; sb_configure(mem_limit, stack_limit);
  *            sb_inbuf(n) -> ptr; sb_result_hdr() -> ptr to {out_ptr, out_len};
- *            sb_eval(src_len, flags, budget_ns:i64) -> rc      in_buf = "src\0filename\0"
+ *            sb_eval(src_len, flags, budget_ns:i64) -> rc      in_buf = "src\0filename\0"; flags: 1 = module,
+ *                                                              2 = a promise still pending after the jobs
+ *                                                              ran yields undefined instead of an error
  *            sb_call(name_len, args_len, budget_ns:i64) -> rc  in_buf = "name\0args-json\0"
  *            sb_run_jobs(budget_ns:i64) -> rc; sb_jobs_run() -> count; sb_gc(); sb_memory_usage();
  *            sb_reseed(seed:i64).
@@ -46,6 +48,7 @@ static int32_t result_hdr[2];
 static int64_t deadline_ns;
 static int interrupted;
 static int32_t jobs_run;
+static int allow_pending;       /* sb_eval flag 2: a still-pending promise result becomes undefined */
 static JSValue module_registry; /* filename -> namespace; held by C, unreachable from JS */
 static char *loaded_name;       /* module source parked by normalize for the loader */
 static char *loaded_src;
@@ -184,6 +187,11 @@ static int settle(JSValue *v) {
     if (rc)
         return rc;
     JSPromiseStateEnum st = JS_PromiseState(ctx, *v);
+    if (st == JS_PROMISE_PENDING && allow_pending) {
+        JS_FreeValue(ctx, *v);
+        *v = JS_UNDEFINED;
+        return 0;
+    }
     if (st == JS_PROMISE_PENDING) {
         JS_ThrowTypeError(ctx, "the promise did not settle after all pending jobs ran (awaiting the host?)");
         return -1;
@@ -219,6 +227,7 @@ static int finish(JSValue v) {
 
 static void begin(int64_t budget_ns) {
     interrupted = 0;
+    allow_pending = 0;
     jobs_run = 0;
     deadline_ns = budget_ns > 0 ? now_ns() + budget_ns : 0;
     JS_UpdateStackTop(rt);
@@ -470,6 +479,7 @@ EXPORT("sb_eval") int32_t sb_eval(int32_t src_len, int32_t flags, int64_t budget
     const char *src = in_buf;
     const char *filename = in_buf + src_len + 1;
     begin(budget_ns);
+    allow_pending = (flags & 2) != 0;
     if (!(flags & 1))
         return end(finish(JS_Eval(ctx, src, (size_t)src_len, filename, JS_EVAL_TYPE_GLOBAL)));
     JSValue m = JS_Eval(ctx, src, (size_t)src_len, filename, JS_EVAL_TYPE_MODULE | JS_EVAL_FLAG_COMPILE_ONLY);
