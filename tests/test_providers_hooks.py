@@ -273,7 +273,7 @@ def test_broken_entry_point_named(monkeypatch: pytest.MonkeyPatch) -> None:
     bad = importlib.metadata.EntryPoint(name="broken-ep", value="no_such_module_for_secure_exec_xyz",
                                         group="secure_exec")
     monkeypatch.setattr(importlib.metadata, "entry_points", lambda **kw: [bad])
-    with pytest.raises(ConfigError, match="broken-ep.*ModuleNotFoundError"):
+    with pytest.raises(ConfigError, match=r"broken-ep.*ModuleNotFoundError"):
         create_plugin_manager(environ={})
     # blocked: not even imported
     assert create_plugin_manager(environ={"SECURE_EXEC_DISABLE_PLUGINS": "broken-ep"}).get_plugin("broken-ep") is None
