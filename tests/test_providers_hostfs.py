@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -188,3 +189,28 @@ def test_fd_cap(hfs: HostFileSystem) -> None:
     assert err(hfs.open, "/workspace/hello.txt").code == "EMFILE"
     for fd in fds:
         hfs.close(fd)
+
+
+@pytest.mark.parametrize("swap", ["workspace", "hello.txt"])
+def test_swap_for_symlink_between_check_and_open(hfs: HostFileSystem, tree: tuple[Path, Path],
+                                                 monkeypatch: pytest.MonkeyPatch, swap: str) -> None:
+    """TOCTOU harness: right after the walk's lstat of ``swap``, replace it with a symlink to the
+    outside. The following open uses O_NOFOLLOW relative to the parent fd, so it must fail."""
+    root, outside = tree
+    real_stat = os.stat
+    victim = root / "workspace" if swap == "workspace" else root / "workspace" / "hello.txt"
+    target = outside if swap == "workspace" else outside / "secret.txt"
+    done: list[bool] = []
+
+    def racing_stat(path: Any, *a: Any, **kw: Any) -> os.stat_result:
+        result = real_stat(path, *a, **kw)
+        if path == swap and kw.get("dir_fd") is not None and not done:
+            done.append(True)
+            victim.rename(victim.with_name(victim.name + ".moved"))
+            os.symlink(target, victim)
+        return result
+
+    monkeypatch.setattr(os, "stat", racing_stat)
+    e = err(hfs.read_file, "/workspace/hello.txt")
+    assert done and e.code in ("ELOOP", "ENOTDIR"), e.code
+    assert str(outside) not in e.message
