@@ -125,6 +125,9 @@ def test_hard_link_to_outside_file_refused(hfs: HostFileSystem, tree: tuple[Path
     assert err(hfs.write_file, "/workspace/hard", "clobber").code == "EPERM"
     assert err(hfs.truncate, "/workspace/hard").code == "EPERM"
     assert err(hfs.open, "/workspace/hard", "r").code == "EPERM"
+    assert err(hfs.chmod, "/workspace/hard", 0o777).code == "EPERM"
+    assert err(hfs.utimes, "/workspace/hard", 1, 1).code == "EPERM"
+    assert err(hfs.copy_file, "/workspace/hard", "/workspace/copy").code == "EPERM"
     assert (outside / "secret.txt").read_text() == "host secret"
     assert err(hfs.link, "/workspace/hello.txt", "/workspace/h2").code == "EPERM"
     allowed = HostFileSystem(root, allow_hardlinks=True)

@@ -456,6 +456,10 @@ class HostFileSystem:
             except OSError as e:
                 raise _os_error(e, syscall, path) from None
         try:
+            info = os.fstat(fd)
+            if st.S_ISREG(info.st_mode) and info.st_nlink > 1 and not self.allow_hardlinks:
+                # chmod/chown/utimes on a hard link would change the outside file's metadata too
+                raise fs_error("EPERM", syscall, path, detail="operation not permitted (file has several hard links)")
             yield fd
         except OSError as e:
             raise _os_error(e, syscall, path) from None
