@@ -59,10 +59,16 @@ function fromWire(wire, defaults) {
     return new Error(String(wire));
   }
   const code = typeof wire.code === "string" ? wire.code : undefined;
-  const syscall = wire.syscall !== undefined ? wire.syscall : d.syscall;
-  const path = wire.path !== undefined ? wire.path : d.path;
-  const dest = wire.dest !== undefined ? wire.dest : d.dest;
+  // Two-path calls (rename, link, copyfile, symlink) pass force: Node always reports
+  // path = first argument, dest = second, whichever side the host refused.
+  const syscall = wire.syscall !== undefined && !d.force ? wire.syscall : d.syscall;
+  const path = wire.path !== undefined && !d.force ? wire.path : d.path;
+  const dest = wire.dest !== undefined && !d.force ? wire.dest : d.dest;
   let message = typeof wire.message === "string" && wire.message !== code ? wire.message : "";
+  if (d.force && code && ERRNO[code] !== undefined && message.startsWith(code + ":")) {
+    const m = /^[A-Z]+: [^,]*, \S+ '[^']*'(?: -> '[^']*')?(?:: (.*))?$/s.exec(message);
+    message = m && m[1] ? m[1] : "";
+  }
   if (code && ERRNO[code] !== undefined && !message.startsWith(code + ":")) {
     // The host gave a bare reason ("policy"); Node puts it after the standard text.
     const base = nodeMessage(code, syscall, path, dest);

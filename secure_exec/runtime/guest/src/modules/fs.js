@@ -138,7 +138,7 @@ function joinPath(dir, name) { return dir.endsWith("/") ? dir + name : dir + "/"
 
 function readFileSync(path, options) {
   const o = optsOf(options, { encoding: null, flag: "r" });
-  if (typeof path === "number") return readAllFd(path, o.encoding);
+  if (Number.isInteger(path)) return readAllFd(path, o.encoding);
   const p = toPath(path);
   const res = host.call("fs.readFile", { path: p }, { syscall: "open", path: p });
   return decode(res.data_b64, o.encoding);
@@ -261,19 +261,19 @@ function rmdirSync(path, options) {
 function renameSync(from, to) {
   const a = toPath(from, "oldPath");
   const b = toPath(to, "newPath");
-  host.call("fs.rename", { from: a, to: b }, { syscall: "rename", path: a, dest: b });
+  host.call("fs.rename", { from: a, to: b }, { syscall: "rename", path: a, dest: b, force: true });
 }
 
 function copyFileSync(from, to, mode) {
   const a = toPath(from, "src");
   const b = toPath(to, "dest");
-  host.call("fs.copyFile", { from: a, to: b, exclusive: !!((mode || 0) & constants.COPYFILE_EXCL) }, { syscall: "copyfile", path: a, dest: b });
+  host.call("fs.copyFile", { from: a, to: b, exclusive: !!((mode || 0) & constants.COPYFILE_EXCL) }, { syscall: "copyfile", path: a, dest: b, force: true });
 }
 
 function symlinkSync(target, path, type) {
   const t = toPath(target, "target");
   const p = toPath(path);
-  host.call("fs.symlink", { target: t, path: p }, { syscall: "symlink", path: t, dest: p });
+  host.call("fs.symlink", { target: t, path: p }, { syscall: "symlink", path: t, dest: p, force: true });
 }
 
 function readlinkSync(path, options) {
@@ -286,7 +286,7 @@ function readlinkSync(path, options) {
 function linkSync(existing, path) {
   const a = toPath(existing, "existingPath");
   const b = toPath(path, "newPath");
-  host.call("fs.link", { existing: a, path: b }, { syscall: "link", path: a, dest: b });
+  host.call("fs.link", { existing: a, path: b }, { syscall: "link", path: a, dest: b, force: true });
 }
 
 function realpathSync(path, options) {
@@ -512,6 +512,15 @@ function createReadStream(path, options) {
   };
   stream._destroy = (err, cb) => { closeFd(); cb(err); };
   stream.close = (cb) => { stream.destroy(); if (cb) stream.once("close", cb); };
+  // Node opens eagerly, so a denied/missing file is an 'error' event even if nobody reads.
+  loop.nextTick(() => {
+    if (fd !== null || stream.destroyed) return;
+    try {
+      fd = openSync(path, o.flags, o.mode);
+      stream.emit("open", fd);
+      stream.emit("ready");
+    } catch (err) { stream.destroy(err); }
+  }, []);
   return stream;
 }
 
@@ -520,8 +529,10 @@ function createWriteStream(path, options) {
   const o = optsOf(options, { flags: "w", encoding: "utf8", fd: null, start: undefined, autoClose: true });
   let fd = o.fd;
   let pos = o.start === undefined ? null : o.start;
+  let opened = fd !== null;
   const ensureOpen = (stream) => {
-    if (fd === null) {
+    if (fd === null && !opened) {
+      opened = true;
       fd = openSync(path, o.flags, o.mode);
       stream.emit("open", fd);
       stream.emit("ready");
