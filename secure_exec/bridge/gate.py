@@ -84,6 +84,15 @@ class Gate:
             )
         return op_id
 
+    def allowed(self, request: Any, *, capability: str, op: str, resource: str, requested: str | None) -> bool:
+        """Decide and audit without raising: for ops where a denial means "absent" (env reads, listings)."""
+        try:
+            self.authorize(request, capability=capability, op=op, resource=resource, requested=requested,
+                           syscall=None, guest_path=None)
+        except GuestError:
+            return False
+        return True
+
     @contextmanager
     def operation(self, request: Any, *, capability: str, op: str, resource: str,
                   requested: str | None = None, syscall: str | None = None,
