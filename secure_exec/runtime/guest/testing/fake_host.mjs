@@ -281,12 +281,25 @@ function report(e) {
   return false;
 }
 
+// Errors thrown from guest microtasks (nextTick/promise jobs) surface here, as the engine's
+// job runner would report them.
+let jobError = null;
+process.on("uncaughtException", (e) => { if (jobError === null) jobError = e; });
+process.on("unhandledRejection", (e) => { if (jobError === null) jobError = e; });
+function checkJobs() {
+  if (jobError === null) return;
+  const e = jobError;
+  jobError = null;
+  if (!report(e)) throw e;
+}
+
 let now = 0;
 try {
   if (spec.mode === "cjs") ctx.__se_cjs(spec.filename || "/entry.js", spec.source);
   else vm.runInContext(spec.source, ctx, { filename: spec.filename || "/entry.js" });
   for (let guard = 0; guard < 100000 && out.exit === null; guard++) {
     await turn();
+    checkJobs();
     while (asyncQueue.length) {
       const [id, ok, v] = asyncQueue.shift();
       ctx.__se_settle(id, ok, v);
@@ -294,6 +307,7 @@ try {
     }
     const delay = ctx.__se_tick(now);
     await turn();
+    checkJobs();
     if (out.exit !== null) break;
     if (!ctx.__se_pending() && asyncQueue.length === 0) {
       const code = ctx.__se_finish();
@@ -303,6 +317,6 @@ try {
     if (delay > 0) now += delay; // virtual clock: deterministic, no real waiting
   }
 } catch (e) {
-  report(e);
+  if (out.error === null) report(e);
 }
 process.stdout.write(JSON.stringify(out));
