@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
 from collections.abc import Callable, Mapping, Sequence
 
 import httpx
@@ -56,7 +57,11 @@ class HttpNetworkProvider:
         self.max_redirects = max_redirects
         self.max_body_bytes = max_body_bytes
         self.timeout_s = timeout_s
-        self._verify = verify
+        # One TLS context for every request: building one costs ~15 ms (CA bundle load), and a
+        # fresh client per hop is what keeps pinned connections from being reused across hostnames.
+        self._verify: ssl.SSLContext | bool = False
+        if verify is not False:
+            self._verify = ssl.create_default_context(cafile=verify if isinstance(verify, str) else None)
 
     # ---- DNS ---------------------------------------------------------------------------------
 
