@@ -76,6 +76,25 @@ _TRAP_P = POINTER(ffi.wasm_trap_t)
 _KEEPALIVE: list[Any] = []  # ctypes callbacks must outlive every Linker that refers to them
 
 
+def _proto(name: str, restype: Any, argtypes: list[Any]) -> Any:
+    """A private ctypes handle on a C-API function (``dll[name]`` is a new object, so the shared
+    bindings keep their own restype); skips wasmtime-py's Python wrapper frame on hot paths."""
+    fn = ffi.dll[name]
+    fn.restype = restype
+    fn.argtypes = argtypes
+    return fn
+
+
+_CTX_P, _MEM_P = POINTER(ffi.wasmtime_context_t), POINTER(ffi.wasmtime_memory_t)
+_memory_data = _proto("wasmtime_memory_data", ctypes.c_void_p, [_CTX_P, _MEM_P])
+_memory_data_size = _proto("wasmtime_memory_data_size", ctypes.c_size_t, [_CTX_P, _MEM_P])
+_func_call_unchecked = _proto(
+    "wasmtime_func_call_unchecked",
+    POINTER(ffi.wasmtime_error_t),
+    [_CTX_P, POINTER(ffi.wasmtime_func_t), POINTER(_RAW), ctypes.c_size_t, POINTER(_TRAP_P)],
+)
+
+
 class _FastFunc:
     __slots__ = ("_ctx", "_fn", "_func", "buf", "has_result", "i64_result", "n", "nparams")
 
@@ -95,7 +114,7 @@ class _FastFunc:
         for i, a in enumerate(args):
             b[i].i64 = a
         trap = _TRAP_P()
-        err = ffi.wasmtime_func_call_unchecked(self._ctx, self._fn, b, self.n, byref(trap))
+        err = _func_call_unchecked(self._ctx, self._fn, b, self.n, byref(trap))
         if err:
             raise wasmtime.WasmtimeError._from_ptr(err)
         if trap:
@@ -116,29 +135,27 @@ class FastExports:
 
 
 class FastMemory:
-    __slots__ = ("_ctx", "_mem")
+    __slots__ = ("_ctx", "_mem", "_ref")
 
     def __init__(self, store: wasmtime.Store, memory: wasmtime.Memory) -> None:
         self._ctx = store._context()
         self._mem = memory._memory
-
-    def _base(self) -> tuple[int, int]:
-        base = ffi.wasmtime_memory_data(self._ctx, byref(self._mem))
-        size = ffi.wasmtime_memory_data_size(self._ctx, byref(self._mem))
-        return ctypes.cast(base, ctypes.c_void_p).value or 0, int(size)
+        self._ref = byref(self._mem)
 
     def size(self) -> int:
-        return self._base()[1]
+        return int(_memory_data_size(self._ctx, self._ref))
 
     def read(self, ptr: int, n: int) -> bytes:
-        base, size = self._base()
-        _check(ptr, n, size)
-        return ctypes.string_at(base + ptr, n)
+        size = _memory_data_size(self._ctx, self._ref)  # re-read each time: memory may have grown
+        if ptr < 0 or n < 0 or ptr + n > size:
+            _check(ptr, n, size)
+        return ctypes.string_at(_memory_data(self._ctx, self._ref) + ptr, n)
 
     def write(self, ptr: int, data: bytes) -> None:
-        base, size = self._base()
-        _check(ptr, len(data), size)
-        ctypes.memmove(base + ptr, data, len(data))
+        size = _memory_data_size(self._ctx, self._ref)
+        if ptr < 0 or ptr + len(data) > size:
+            _check(ptr, len(data), size)
+        ctypes.memmove(_memory_data(self._ctx, self._ref) + ptr, data, len(data))
 
 
 def _noop(_env: int | None) -> None:
@@ -159,7 +176,10 @@ def define_fast_import(linker: wasmtime.Linker, name: str, handler: ImportHandle
 
     def cb(_env: int, _caller: Any, args: Any, _nargs: int) -> int:
         try:
-            args[0].i32 = handler(*[args[i].i32 for i in range(nparams)])
+            if nparams == 4:
+                args[0].i32 = handler(args[0].i32, args[1].i32, args[2].i32, args[3].i32)
+            else:
+                args[0].i32 = handler(*[args[i].i32 for i in range(nparams)])
             return 0
         except BaseException as e:  # noqa: BLE001 - nothing may unwind through wasm frames
             return _trap_ptr(f"host import {name} aborted: {type(e).__name__}")

@@ -297,6 +297,19 @@ class JSInstance:
             self._fatal = e
             raise
 
+    def on_call(self, req: int, n: int, buf: int, cap: int) -> int:
+        """host.call, the hot path: the same guarantees as ``on_import`` without the dispatch."""
+        sb = self._sb
+        if sb is None:
+            return -1
+        try:
+            return self._host_call(sb, req, n, buf, cap)
+        except Exception:  # noqa: BLE001 - a host bug must reach the guest as a plain EIO, never a trap
+            return self._reply(sb, _EIO, buf & _U32, cap, err=True)
+        except BaseException as e:
+            self._fatal = e
+            raise
+
     def _reply(self, sb: _Sandbox, data: bytes, buf: int, cap: int, *, err: bool) -> int:
         """Deliver a reply into the guest buffer, or park it for host.take when it does not fit."""
         if len(data) <= cap:
@@ -322,9 +335,10 @@ class JSInstance:
         if self.host_call is None:
             return self._reply(sb, _wire_error("ENOSYS", "no host bridge is configured"), buf, cap, err=True)
         is_err, reply = self.host_call(raw)
-        if not isinstance(reply, bytes | bytearray | memoryview):
-            return self._reply(sb, _EIO, buf, cap, err=True)
-        reply = bytes(reply)
+        if type(reply) is not bytes:
+            if not isinstance(reply, bytes | bytearray | memoryview):
+                return self._reply(sb, _EIO, buf, cap, err=True)
+            reply = bytes(reply)
         if len(reply) > lim.max_reply_bytes:
             msg = f"host reply of {len(reply)} bytes exceeds the limit of {lim.max_reply_bytes} bytes"
             return self._reply(sb, _wire_error("ERR_PAYLOAD_TOO_LARGE", msg), buf, cap, err=True)
