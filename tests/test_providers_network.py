@@ -264,3 +264,50 @@ def test_dns_lookup_checks_all_answers() -> None:
     with pytest.raises(GuestError) as ei:
         net.dns_lookup("nope.test", check=strict_check)
     assert ei.value.code == "ENOTFOUND"
+
+
+def _make_cert(tmp: Any, hostname: str) -> tuple[str, str]:
+    """A self-signed certificate for ``hostname`` (SAN), made with the openssl CLI."""
+    import shutil
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl CLI not available")
+    key, crt = str(tmp / "key.pem"), str(tmp / "crt.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", crt,
+                    "-days", "1", "-subj", f"/CN={hostname}", "-addext", f"subjectAltName=DNS:{hostname}"],
+                   check=True, capture_output=True)
+    return key, crt
+
+
+def test_https_pinned_ip_keeps_sni_and_certificate_name(tmp_path: Any) -> None:
+    import ssl
+
+    key, crt = _make_cert(tmp_path, "secure.test")
+    srv = Server(("127.0.0.1", 0), Handler)
+    srv.seen = []
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(crt, key)
+    sni: list[str | None] = []
+    ctx.sni_callback = lambda sock, name, c: sni.append(name)  # type: ignore[assignment,misc,return-value]
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+    port = srv.server_address[1]
+    try:
+        net = HttpNetworkProvider(resolver=StubResolver({"secure.test": ["127.0.0.1"],
+                                                         "other.test": ["127.0.0.1"]}), verify=crt)
+        r = net.fetch(f"https://secure.test:{port}/hello", check=lambda h, ips: None)
+        assert r.status == 200 and r.body == f"hello secure.test:{port}".encode()
+        assert sni == ["secure.test"]
+        # a hostname the certificate does not cover fails verification even though the IP is the same
+        with pytest.raises(GuestError) as ei:
+            net.fetch(f"https://other.test:{port}/hello", check=lambda h, ips: None)
+        assert ei.value.code == "ERR_TLS_CERT_ALTNAME_INVALID"
+        # and a certificate nobody vouches for is refused by the default trust store
+        strict = HttpNetworkProvider(resolver=StubResolver({"secure.test": ["127.0.0.1"]}))
+        with pytest.raises(GuestError) as ei:
+            strict.fetch(f"https://secure.test:{port}/hello", check=lambda h, ips: None)
+        assert ei.value.code == "UNABLE_TO_VERIFY_LEAF_SIGNATURE"
+    finally:
+        srv.shutdown()
+        srv.server_close()

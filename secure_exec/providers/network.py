@@ -47,6 +47,17 @@ def _ip_literal(host: str) -> str | None:
         return None
 
 
+def _tls_failure(e: BaseException) -> str | None:
+    """Node's code for a certificate failure anywhere in ``e``'s cause chain, else None."""
+    cur: BaseException | None = e
+    while cur is not None:
+        if isinstance(cur, ssl.SSLCertVerificationError):
+            msg = (cur.verify_message or str(cur)).lower()
+            return "ERR_TLS_CERT_ALTNAME_INVALID" if "hostname" in msg else "UNABLE_TO_VERIFY_LEAF_SIGNATURE"
+        cur = cur.__cause__ or cur.__context__
+    return None
+
+
 class HttpNetworkProvider:
     """A ``NetworkProvider`` on httpx with per-hop DNS checks, IP pinning and body caps."""
 
@@ -145,11 +156,11 @@ class HttpNetworkProvider:
                 resp = client.send(req, stream=True)
             except httpx.ConnectError as e:
                 client.close()
-                last = GuestError("ECONNREFUSED", f"connect ECONNREFUSED {host}:{port}", syscall="connect",
-                                  address=ip, port=port)
-                if "refused" not in str(e).lower():
-                    last = GuestError("EHOSTUNREACH", f"connect EHOSTUNREACH {host}:{port}", syscall="connect",
-                                      address=ip, port=port)
+                tls = _tls_failure(e)
+                if tls is not None:
+                    raise GuestError(tls, f"{tls}: TLS certificate of {host} was not accepted") from None
+                code = "ECONNREFUSED" if "refused" in str(e).lower() else "EHOSTUNREACH"
+                last = GuestError(code, f"connect {code} {host}:{port}", syscall="connect", address=ip, port=port)
                 continue
             except httpx.TimeoutException:
                 client.close()
