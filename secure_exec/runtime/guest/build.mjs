@@ -22,6 +22,23 @@ const BANNER = `// GENERATED FILE - do not edit. Source: secure_exec/runtime/gue
 // (buffer, events, path-browserify, string_decoder, querystring-es3, whatwg-url-without-unicode,
 // punycode); their licence notices are kept at the end of this file.`;
 
+// whatwg-url-without-unicode leaves hosts as typed ("Example.COM"); the URL standard lowercases
+// them (and IDNA-encodes non-ASCII). Patch its domainToASCII at bundle time; fail loudly if the
+// pinned source ever changes shape.
+const patchHostCase = {
+  name: "whatwg-url-host-case",
+  setup(b) {
+    b.onLoad({ filter: /whatwg-url-without-unicode[\\/]lib[\\/]url-state-machine\.js$/ }, (args) => {
+      const src = readFileSync(args.path, "utf8");
+      const from = "function domainToASCII(domain) {\n  const result = domain;";
+      if (!src.includes(from)) throw new Error("url-state-machine.js changed: update the host-case patch");
+      const to = "function domainToASCII(domain) {\n  const lower = domain.toLowerCase();\n" +
+        "  const result = /[^\\x00-\\x7f]/.test(lower) ? punycode.toASCII(lower) : lower;";
+      return { contents: src.replace(from, to), loader: "js" };
+    });
+  },
+};
+
 async function bundle() {
   const res = await build({
     entryPoints: [join(here, "src", "index.js")],
@@ -38,6 +55,7 @@ async function bundle() {
     banner: { js: BANNER },
     logLevel: "silent",
     absWorkingDir: here,
+    plugins: [patchHostCase],
   });
   if (res.errors.length) throw new Error(res.errors.map((e) => e.text).join("\n"));
   return res.outputFiles[0].text;

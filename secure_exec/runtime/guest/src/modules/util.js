@@ -67,7 +67,7 @@ function inspect(value, opts) {
       case "string": {
         const s = v.length > o.maxStringLength ? v.slice(0, o.maxStringLength) : v;
         const more = v.length > s.length ? `... ${v.length - s.length} more characters` : "";
-        return top ? s + more : quote(s) + more;
+        return quote(s) + more;
       }
       case "number": return Object.is(v, -0) ? "-0" : String(v);
       case "bigint": return `${v}n`;
