@@ -311,3 +311,13 @@ def test_https_pinned_ip_keeps_sni_and_certificate_name(tmp_path: Any) -> None:
     finally:
         srv.shutdown()
         srv.server_close()
+
+
+def test_trailing_dot_and_case_are_one_spelling(server: Server) -> None:
+    port = server.server_address[1]
+    net, res = provider({"api.test": ["127.0.0.1"]})
+    checked: list[str] = []
+    r = net.fetch(f"http://API.test.:{port}/hello", check=lambda h, ips: checked.append(h))
+    assert r.status == 200 and checked == ["api.test"] and res.calls == ["api.test"]
+    assert net.dns_lookup("Api.Test.", check=lambda h, ips: checked.append(h)) == ["127.0.0.1"]
+    assert checked[-1] == "api.test"

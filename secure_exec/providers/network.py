@@ -90,8 +90,9 @@ class HttpNetworkProvider:
         return answers
 
     def dns_lookup(self, hostname: str, *, check: IpCheck) -> list[str]:
-        if not isinstance(hostname, str) or not hostname or len(hostname) > 253:
+        if not isinstance(hostname, str) or not hostname.rstrip(".") or len(hostname) > 254 or "\x00" in hostname:
             raise GuestError("ERR_INVALID_ARG_VALUE", f"invalid hostname {str(hostname)[:64]!r}", name="TypeError")
+        hostname = hostname.rstrip(".").lower()
         ips = self._resolve(hostname, 0)
         check(hostname, ips)
         return ips
@@ -103,9 +104,12 @@ class HttpNetworkProvider:
             u = httpx.URL(url)
         except (httpx.InvalidURL, TypeError, ValueError):
             raise GuestError("ERR_INVALID_URL", f"Invalid URL: {str(url)[:200]}", name="TypeError") from None
-        if u.scheme not in ("http", "https") or not u.host:
+        if u.scheme not in ("http", "https") or not u.host.rstrip("."):
             raise GuestError("ERR_INVALID_URL", f"unsupported URL (only http and https): {str(url)[:200]}",
                              name="TypeError")
+        if u.host.endswith("."):
+            # "evil.test." is "evil.test": one spelling, so a deny rule on the name cannot be dodged
+            u = u.copy_with(host=u.host.rstrip("."))
         return u
 
     def fetch(self, url: str, method: str = "GET", headers: Mapping[str, str] | None = None,
