@@ -39,6 +39,16 @@ function normalize(command, args, options) {
   return { req: { command: cmd, args: argv, cwd, env, input_b64, timeout, max_buffer, kill_signal: o.killSignal || "SIGTERM" }, o, display: o.shell ? argv[1] : [command, ...args].join(" ") };
 }
 
+/** Node names spawn errors "spawnSync <file> <CODE>" with syscall "spawnSync <file>", path <file>. */
+function spawnError(err, kind, req) {
+  const syscall = `${kind} ${req.command}`;
+  err.syscall = syscall;
+  err.path = req.command;
+  err.spawnargs = req.args;
+  if (err.code) err.message = `${syscall} ${err.code}`;
+  return err;
+}
+
 function decodeOut(b64, encoding) {
   const b = Buffer.from(b64 || "", "base64");
   return encoding && encoding !== "buffer" ? b.toString(encoding) : b;
@@ -50,15 +60,15 @@ function spawnSync(command, args, options) {
   let res;
   try {
     res = host.call("proc.spawnSync", req, { syscall: `spawnSync ${req.command}`, path: req.command });
-  } catch (error) {
-    if (!error.spawnargs) error.spawnargs = req.args;
+  } catch (e) {
+    const error = spawnError(e, "spawnSync", req);
     const empty = decodeOut("", enc);
     return { pid: 0, output: [null, empty, decodeOut("", enc)], stdout: empty, stderr: decodeOut("", enc), status: null, signal: null, error };
   }
   const stdout = decodeOut(res.stdout_b64, enc);
   const stderr = decodeOut(res.stderr_b64, enc);
   const out = { pid: res.pid || 0, output: [null, stdout, stderr], stdout, stderr, status: res.status === undefined ? null : res.status, signal: res.signal || null };
-  if (res.error) out.error = fromWire(res.error, { syscall: `spawnSync ${req.command}`, path: req.command });
+  if (res.error) out.error = spawnError(fromWire(res.error), "spawnSync", req);
   return out;
 }
 
@@ -133,8 +143,7 @@ function spawn(command, args, options) {
     try {
       p = host.start("proc.spawn.start", req, { syscall: `spawn ${req.command}`, path: req.command });
     } catch (err) {
-      err.spawnargs = req.args;
-      child.emit("error", err);
+      child.emit("error", spawnError(err, "spawn", req));
       child.stdout.push(null);
       child.stderr.push(null);
       return;
@@ -150,7 +159,7 @@ function spawn(command, args, options) {
       child.exitCode = res.status === undefined ? null : res.status;
       child.signalCode = res.signal || null;
       child.emit("spawn");
-      if (res.error) child.emit("error", fromWire(res.error, { syscall: `spawn ${req.command}`, path: req.command }));
+      if (res.error) child.emit("error", spawnError(fromWire(res.error), "spawn", req));
       child.emit("exit", child.exitCode, child.signalCode);
       let closed = 0;
       const maybeClose = () => { if (++closed === 2) child.emit("close", child.exitCode, child.signalCode); };
@@ -159,7 +168,7 @@ function spawn(command, args, options) {
       child.stdout.resume && child.stdout.listenerCount("data") === 0 && child.stdout.resume();
       child.stderr.resume && child.stderr.listenerCount("data") === 0 && child.stderr.resume();
     }, (err) => {
-      child.emit("error", err);
+      child.emit("error", spawnError(err, "spawn", req));
       child.stdout.push(null);
       child.stderr.push(null);
     });
