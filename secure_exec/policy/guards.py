@@ -1,0 +1,75 @@
+"""Always-on guards: denials that sit above every rule and check, waivable only by name.
+
+They encode escapes that are never what a plugin author meant: host pseudo-filesystems, SSRF to
+loopback/private/metadata addresses (on every resolved IP and on IP-literal hosts in any
+spelling), and loader-injection variables in a child's environment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from secure_exec.errors import ConfigError
+from secure_exec.policy.ipaddr import NET_GUARDS, host_name_guard, ip_guard
+from secure_exec.policy.requests import ChildProcessAccessRequest, FsAccessRequest, NetworkAccessRequest
+
+FS_GUARDS = {"fs.proc": "/proc", "fs.sys": "/sys", "fs.dev": "/dev"}
+CHILD_GUARDS = frozenset({"child.env"})
+GUARD_NAMES = frozenset(FS_GUARDS) | NET_GUARDS | CHILD_GUARDS
+
+_LOADER_PREFIXES = ("LD_", "DYLD_")
+_LOADER_NAMES = frozenset({"NODE_OPTIONS"})
+
+
+def validate_waivers(names: Iterable[object], where: str = "waive") -> frozenset[str]:
+    """Waivers must name known guards exactly: a typo must not silently keep (or drop) a guard."""
+    items = list(names) if not isinstance(names, str) else None
+    if items is None or not all(isinstance(n, str) for n in items):
+        raise ConfigError(f"{where}: must be a list of guard names")
+    bad = sorted(set(map(str, items)) - GUARD_NAMES)
+    if bad:
+        raise ConfigError(f"{where}: unknown guard(s) {bad}; known: {sorted(GUARD_NAMES)}")
+    return frozenset(map(str, items))
+
+
+def _fs_guard(path: str, waived: frozenset[str]) -> str | None:
+    for name, root in FS_GUARDS.items():
+        if name not in waived and (path == root or path.startswith(root + "/")):
+            return name
+    return None
+
+
+def _is_loader_var(name: str) -> bool:
+    up = name.upper()
+    return up.startswith(_LOADER_PREFIXES) or up in _LOADER_NAMES
+
+
+def check_guards(request: object, waived: frozenset[str]) -> tuple[str, str] | None:
+    """``(guard_name, reason)`` of the first guard ``request`` trips, or ``None``."""
+    if isinstance(request, FsAccessRequest):
+        for p in (request.path, request.dest):
+            if p is not None:
+                g = _fs_guard(p, waived)
+                if g is not None:
+                    return g, f"{FS_GUARDS[g]} is a host pseudo-filesystem"
+        return None
+    if isinstance(request, NetworkAccessRequest):
+        for h in request.hosts:
+            g = host_name_guard(h)
+            if g is not None and g not in waived:
+                return g, f"host {h!r} is {g.split('.', 1)[1].replace('_', '-')} by definition"
+        for ip in request.ips:
+            g = ip_guard(ip)
+            if g is not None and g not in waived:
+                return g, f"address {ip} is {g.split('.', 1)[1].replace('_', '-')}"
+        return None
+    if isinstance(request, ChildProcessAccessRequest) and "child.env" not in waived:
+        for name in request.env:
+            if _is_loader_var(name):
+                return "child.env", f"environment variable {name} can inject code into the child"
+        # `env LD_PRELOAD=... cmd` sets the variable through argv instead
+        if request.command.rsplit("/", 1)[-1] == "env":
+            for a in request.args:
+                if "=" in a and _is_loader_var(a.split("=", 1)[0]):
+                    return "child.env", f"argument {a.split('=', 1)[0]}=... can inject code into the child"
+    return None
