@@ -190,3 +190,32 @@ def test_size_cap_is_enospc() -> None:
     assert err(fs.write_file, "/b", b"x" * 41).code == "ENOSPC"
     fs.unlink("/a")
     fs.write_file("/b", b"x" * 100)
+
+
+def test_shared_instance_across_threads() -> None:
+    """One instance may serve several sandboxes on several threads: fds stay unique, accounting exact."""
+    import sys
+    import threading
+
+    fs = create_in_memory_file_system(max_open_fds=10_000)
+    fs.write_file("/f", "x")
+    fds: list[int] = []
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        def work(n: int) -> None:
+            for i in range(200):
+                fds.append(fs.open("/f"))
+                fs.write_file(f"/t{n}-{i}", b"ab")
+                fs.rename(f"/t{n}-{i}", f"/r{n}-{i}")
+
+        threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(old)
+    assert len(fds) == len(set(fds)) == 800
+    assert len(fs.readdir("/")) == 801
+    assert fs._used == 1 + 800 * 2

@@ -6,8 +6,10 @@ codes and messages, which the guest's code (and Node's conformance tests) depend
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Generic, TypeVar
+import functools
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any, Generic, TypeVar
 
 import attrs
 
@@ -146,15 +148,17 @@ class FdTable(Generic[H]):
         self.max_open = max_open
         self._first = first_fd
         self._handles: dict[int, H] = {}
+        self._lock = threading.Lock()
 
     def add(self, handle: H, path: str) -> int:
-        if len(self._handles) >= self.max_open:
-            raise fs_error("EMFILE", "open", path)
-        fd = self._first
-        while fd in self._handles:
-            fd += 1
-        self._handles[fd] = handle
-        return fd
+        with self._lock:  # a provider may be shared by sandboxes on several threads
+            if len(self._handles) >= self.max_open:
+                raise fs_error("EMFILE", "open", path)
+            fd = self._first
+            while fd in self._handles:
+                fd += 1
+            self._handles[fd] = handle
+            return fd
 
     def get(self, fd: object, syscall: str) -> H:
         h = self._handles.get(check_fd(fd))
@@ -163,7 +167,8 @@ class FdTable(Generic[H]):
         return h
 
     def pop(self, fd: object) -> H:
-        h = self._handles.pop(check_fd(fd), None)
+        with self._lock:
+            h = self._handles.pop(check_fd(fd), None)
         if h is None:
             raise fs_error("EBADF", "close")
         return h
@@ -173,3 +178,19 @@ class FdTable(Generic[H]):
 
     def __iter__(self) -> Iterator[int]:
         return iter(list(self._handles))
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def synchronized(method: F) -> F:
+    """Run a provider method under ``self._lock``: one provider instance may serve several sandboxes
+    (``StaticProviders`` hands the same object to each), and a tree walk must not see a half-done
+    rename from another thread."""
+
+    @functools.wraps(method)
+    def run(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return run  # type: ignore[return-value]

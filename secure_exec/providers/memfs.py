@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import posixpath
+import threading
 import time
 from collections import deque
 
@@ -26,6 +27,7 @@ from secure_exec.providers.fsutil import (
     fs_error,
     parse_flags,
     split_parts,
+    synchronized,
     to_bytes,
 )
 from secure_exec.providers.types import DirEntry, StatResult
@@ -94,6 +96,7 @@ class InMemoryFileSystem:
         self._fds: FdTable[_Handle] = FdTable(max_open_fds)
         self.max_bytes = max_bytes
         self._used = 0
+        self._lock = threading.RLock()
 
     # ---- internals -------------------------------------------------------------------------
 
@@ -213,18 +216,22 @@ class InMemoryFileSystem:
 
     # ---- FileSystemProvider ----------------------------------------------------------------
 
+    @synchronized
     def resolve(self, path: str, *, follow_last: bool = True) -> str:
         return self._lookup(check_path(path, "resolve"), "resolve", follow_last=follow_last, strict=False).path
 
+    @synchronized
     def realpath(self, path: str) -> str:
         return self._existing(path, "realpath").path
 
+    @synchronized
     def exists(self, path: str) -> bool:
         try:
             return self._lookup(check_path(path, "access"), "access").node is not None
         except GuestError:
             return False
 
+    @synchronized
     def read_file(self, path: str) -> bytes:
         node = self._existing(path, "open").node
         assert node is not None
@@ -235,11 +242,13 @@ class InMemoryFileSystem:
         node.atime_ms = _now_ms()
         return bytes(node.data)
 
+    @synchronized
     def write_file(self, path: str, data: bytes | str, *, append: bool = False) -> None:
         raw = to_bytes(data)
         node = self._create_file(path, "open")
         self._set_data(node, bytes(node.data) + raw if append else raw, "write", path)
 
+    @synchronized
     def mkdir(self, path: str, *, recursive: bool = False, mode: int = 0o777) -> None:
         check_path(path, "mkdir")
         if recursive:
@@ -257,6 +266,7 @@ class InMemoryFileSystem:
             raise fs_error("EEXIST", "mkdir", path)
         self._attach(self._parent_dir(f, "mkdir", path), f.name, self._new("dir", mode))
 
+    @synchronized
     def readdir(self, path: str) -> list[DirEntry]:
         node = self._existing(path, "scandir").node
         assert node is not None
@@ -265,6 +275,7 @@ class InMemoryFileSystem:
         node.atime_ms = _now_ms()
         return [DirEntry(name, child.kind) for name, child in sorted(node.entries.items())]
 
+    @synchronized
     def stat(self, path: str, *, follow: bool = True) -> StatResult:
         node = self._existing(path, "stat" if follow else "lstat", follow=follow).node
         assert node is not None
@@ -277,6 +288,7 @@ class InMemoryFileSystem:
         return StatResult(node.kind, size, node.mode, node.nlink, node.ino, node.uid, node.gid,
                           node.atime_ms, node.mtime_ms, node.ctime_ms, node.birthtime_ms)
 
+    @synchronized
     def unlink(self, path: str) -> None:
         f = self._existing(path, "unlink", follow=False)
         assert f.node is not None
@@ -284,6 +296,7 @@ class InMemoryFileSystem:
             raise fs_error("EISDIR", "unlink", path)
         self._detach(f.parent, f.name)
 
+    @synchronized
     def rmdir(self, path: str) -> None:
         f = self._existing(path, "rmdir", follow=False)
         assert f.node is not None
@@ -295,6 +308,7 @@ class InMemoryFileSystem:
             raise fs_error("ENOTEMPTY", "rmdir", path)
         self._detach(f.parent, f.name)
 
+    @synchronized
     def rm(self, path: str, *, recursive: bool = False, force: bool = False) -> None:
         try:
             f = self._existing(path, "rm", follow=False)
@@ -318,6 +332,7 @@ class InMemoryFileSystem:
                 self._drop_tree(child)
             self._detach(node, name)
 
+    @synchronized
     def rename(self, src: str, dst: str) -> None:
         s = self._existing(src, "rename", follow=False)
         check_path(dst, "rename")
@@ -346,6 +361,7 @@ class InMemoryFileSystem:
         self._attach(parent, d.name, node)
         node.ctime_ms = _now_ms()
 
+    @synchronized
     def copy_file(self, src: str, dst: str) -> None:
         s = self._existing(src, "copyfile")
         assert s.node is not None
@@ -357,6 +373,7 @@ class InMemoryFileSystem:
             return
         self._set_data(node, data, "copyfile", dst)
 
+    @synchronized
     def symlink(self, target: str, path: str) -> None:
         if not isinstance(target, str) or "\x00" in target or not target:
             raise fs_error("EINVAL", "symlink", path)
@@ -367,6 +384,7 @@ class InMemoryFileSystem:
         node.target = target
         self._attach(self._parent_dir(f, "symlink", path), f.name, node)
 
+    @synchronized
     def readlink(self, path: str) -> str:
         node = self._existing(path, "readlink", follow=False).node
         assert node is not None
@@ -374,6 +392,7 @@ class InMemoryFileSystem:
             raise fs_error("EINVAL", "readlink", path)
         return node.target
 
+    @synchronized
     def link(self, existing: str, new: str) -> None:
         s = self._existing(existing, "link", follow=False)
         assert s.node is not None
@@ -387,24 +406,28 @@ class InMemoryFileSystem:
         d.parent.entries[d.name] = s.node
         self._parent_dir(d, "link", new).touch()
 
+    @synchronized
     def chmod(self, path: str, mode: int) -> None:
         node = self._existing(path, "chmod").node
         assert node is not None
         node.mode = (node.mode & ~0o7777) | (check_length(mode, "mode") & 0o7777)
         node.ctime_ms = _now_ms()
 
+    @synchronized
     def chown(self, path: str, uid: int, gid: int) -> None:
         node = self._existing(path, "chown").node
         assert node is not None
         node.uid, node.gid = check_length(uid, "uid"), check_length(gid, "gid")
         node.ctime_ms = _now_ms()
 
+    @synchronized
     def utimes(self, path: str, atime_s: float, mtime_s: float) -> None:
         node = self._existing(path, "utime").node
         assert node is not None
         node.atime_ms, node.mtime_ms = float(atime_s) * 1000.0, float(mtime_s) * 1000.0
         node.ctime_ms = _now_ms()
 
+    @synchronized
     def truncate(self, path: str, length: int = 0) -> None:
         node = self._existing(path, "open").node
         assert node is not None
@@ -413,6 +436,7 @@ class InMemoryFileSystem:
         n = check_length(length)
         self._set_data(node, bytes(node.data[:n]).ljust(n, b"\0"), "ftruncate", path)
 
+    @synchronized
     def open(self, path: str, flags: str = "r", mode: int = 0o666) -> int:
         fl = parse_flags(flags)
         check_path(path, "open")
@@ -429,6 +453,7 @@ class InMemoryFileSystem:
             self._set_data(node, b"", "open", path)
         return fd
 
+    @synchronized
     def read(self, fd: int, length: int, position: int | None = None) -> bytes:
         h = self._fds.get(fd, "read")
         if not h.readable:
@@ -443,6 +468,7 @@ class InMemoryFileSystem:
         h.node.atime_ms = _now_ms()
         return chunk
 
+    @synchronized
     def write(self, fd: int, data: bytes | str, position: int | None = None) -> int:
         h = self._fds.get(fd, "write")
         if not h.writable:
@@ -459,12 +485,14 @@ class InMemoryFileSystem:
             h.position = start + len(raw)
         return len(raw)
 
+    @synchronized
     def close(self, fd: int) -> None:
         h = self._fds.pop(fd)
         if h.node.kind == "file" and h.node.nlink <= 0 and not self._is_open(h.node):
             self._used -= len(h.node.data)
 
     @property
+    @synchronized
     def open_fd_count(self) -> int:
         return len(self._fds)
 
