@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import httpx
 import pytest
 
 from secure_exec.errors import GuestError
@@ -19,6 +20,11 @@ from secure_exec.providers.network import HttpNetworkProvider
 from secure_exec.providers.protocols import NetworkProvider
 
 BLOCKED = [ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("169.254.169.254/32")]
+
+
+def host_of(where: str) -> str:
+    """``check`` gets the hop URL for fetch and the bare hostname for DNS."""
+    return httpx.URL(where).host if "://" in where else where
 
 
 def strict_check(hostname: str, ips: Sequence[str]) -> None:
@@ -30,9 +36,9 @@ def strict_check(hostname: str, ips: Sequence[str]) -> None:
 
 def waived_check(waived: str) -> Any:
     """Like strict_check, but the host waived the guard for one hostname (the test server)."""
-    def check(hostname: str, ips: Sequence[str]) -> None:
-        if hostname != waived:
-            strict_check(hostname, ips)
+    def check(where: str, ips: Sequence[str]) -> None:
+        if host_of(where) != waived:
+            strict_check(where, ips)
     return check
 
 
@@ -129,7 +135,7 @@ def test_fetch_pins_checked_ip_and_keeps_host(server: Server) -> None:
     assert r.body == f"hello api.test:{port}".encode()
     assert ("x-test", "1") in r.headers
     assert r.url == f"http://api.test:{port}/hello" and not r.redirected
-    assert checked == [("api.test", ["127.0.0.1"])]
+    assert checked == [(f"http://api.test:{port}/hello", ["127.0.0.1"])]
     assert res.calls == ["api.test"]
 
 
@@ -179,9 +185,11 @@ def test_redirect_to_private_host_is_refused(server: Server) -> None:
 def test_same_origin_redirect_followed_and_rechecked(server: Server) -> None:
     port = server.server_address[1]
     net, res = provider({"allowed.test": ["127.0.0.1"]})
-    r = net.fetch(f"http://allowed.test:{port}/to-self", check=waived_check("allowed.test"))
+    hops: list[str] = []
+    r = net.fetch(f"http://allowed.test:{port}/to-self", check=lambda w, ips: hops.append(w))
     assert r.status == 200 and r.redirected and r.url.endswith("/hello")
     assert res.calls == ["allowed.test", "allowed.test"]
+    assert hops == [f"http://allowed.test:{port}/to-self", f"http://allowed.test:{port}/hello"]
 
 
 def test_cross_origin_redirect_strips_credentials(server: Server) -> None:
@@ -318,6 +326,14 @@ def test_trailing_dot_and_case_are_one_spelling(server: Server) -> None:
     net, res = provider({"api.test": ["127.0.0.1"]})
     checked: list[str] = []
     r = net.fetch(f"http://API.test.:{port}/hello", check=lambda h, ips: checked.append(h))
-    assert r.status == 200 and checked == ["api.test"] and res.calls == ["api.test"]
+    assert r.status == 200 and checked == [f"http://api.test:{port}/hello"] and res.calls == ["api.test"]
     assert net.dns_lookup("Api.Test.", check=lambda h, ips: checked.append(h)) == ["127.0.0.1"]
     assert checked[-1] == "api.test"
+
+
+def test_hop_url_given_to_check_has_no_credentials(server: Server) -> None:
+    port = server.server_address[1]
+    net, _ = provider({"api.test": ["127.0.0.1"]})
+    seen: list[str] = []
+    net.fetch(f"http://user:pw@api.test:{port}/hello#frag", check=lambda w, ips: seen.append(w))
+    assert seen == [f"http://api.test:{port}/hello"]

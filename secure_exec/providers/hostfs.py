@@ -114,6 +114,12 @@ class HostFileSystem:
         self.allow_hardlinks = allow_hardlinks
         self._fds: FdTable[_Handle] = FdTable(max_open_fds)
 
+    def __enter__(self) -> HostFileSystem:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close_all()
+
     def close_all(self) -> None:
         """Close the mount roots and every open guest handle (the provider is unusable after)."""
         for fd in list(getattr(self, "_fds", ())):

@@ -5,7 +5,8 @@ walk around it. So this provider resolves each hostname ONCE through an injectab
 ALL answers to the bridge's ``check(hostname, ips)`` (which raises ``EACCES`` to refuse), and then
 connects to a checked IP itself, keeping the ``Host`` header and TLS SNI/certificate name set to the
 original hostname. Redirects are followed here, one hop at a time, each hop resolved and checked
-again. ``trust_env=False``: proxy variables in the host's environment are never used.
+again. For ``fetch`` the first argument of ``check`` is the hop's URL (normalised host); for
+``dns_lookup`` it is the hostname. ``trust_env=False``: proxy variables in the host's environment are never used.
 """
 
 from __future__ import annotations
@@ -147,7 +148,9 @@ class HttpNetworkProvider:
         host = url.host
         port = url.port or (443 if url.scheme == "https" else 80)
         ips = self._resolve(host, port)
-        check(host, ips)  # every answer, before any connection; raises GuestError(EACCES) to refuse
+        # every answer, before any connection, with this hop's full URL (a redirect may change scheme or
+        # port, not just the host); raises GuestError(EACCES) to refuse
+        check(str(url.copy_with(userinfo=b"", fragment=None)), ips)  # no credentials into policy/audit
         last: GuestError | None = None
         for ip in ips:
             pinned = url.copy_with(host=ip)

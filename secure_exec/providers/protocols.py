@@ -14,7 +14,10 @@ from typing import Protocol, runtime_checkable
 from secure_exec.providers.types import CommandResult, DirEntry, Response, StatResult
 
 IpCheck = Callable[[str, Sequence[str]], None]
-"""``check(hostname, ips)``: the policy's resolved-IP guard; raises ``GuestError('EACCES')`` to refuse."""
+"""``check(where, ips)``: the policy's resolved-IP guard; raises ``GuestError('EACCES')`` to refuse.
+
+``where`` is the hop's full URL for ``fetch`` (so a redirect's new scheme/port is checked too) and the
+hostname for ``dns_lookup``; ``ips`` is every address the name resolved to."""
 
 
 @runtime_checkable
@@ -49,7 +52,7 @@ class FileSystemProvider(Protocol):
 
 @runtime_checkable
 class NetworkProvider(Protocol):
-    """Outbound HTTP and DNS. ``check`` is called with every resolved IP before any connection."""
+    """Outbound HTTP and DNS. ``check`` is called with every resolved IP before any connection, per hop."""
 
     def fetch(self, url: str, method: str = "GET", headers: Mapping[str, str] | None = None,
               body: bytes | None = None, *, check: IpCheck) -> Response: ...
