@@ -68,6 +68,17 @@ def test_epoch_backstop_when_the_guest_cannot_poll(path: str) -> None:
         assert js.eval_script("1+1") == 2
 
 
+def test_stale_epoch_deadline_does_not_fire_later(path: str) -> None:
+    with JSInstance(limits=EngineLimits(time_limit=0.01)) as js:
+        js.eval_script("globalThis.keep = 1")
+        time.sleep(0.6)  # far past the previous call's hard deadline (0.01 * 1.5 + 25 ticks)
+        assert js.memory_usage() > 0
+        js.gc()
+        assert js.run_jobs() == 0
+        assert js.eval_script("keep") == 1
+        assert js.generation == 0
+
+
 def test_memory_bomb_hits_the_cap(path: str) -> None:
     limit = 64 * MiB
     with JSInstance(limits=EngineLimits(memory_limit=limit, time_limit=10)) as js:

@@ -231,8 +231,9 @@ class JSInstance:
 
     def _guest(self, sb: _Sandbox, name: str, *args: int, timed: bool = False) -> int:
         """One call into the guest with this instance active; traps reset the sandbox."""
-        if timed:
-            sb.store.set_epoch_deadline(epoch_ticks(self.limits.time_limit))
+        # Always re-arm: a deadline is relative to the epoch when it was set, so a stale one would fire
+        # on the next untimed call. Untimed entries (gc, buffers, usage) are internal and bounded.
+        sb.store.set_epoch_deadline(epoch_ticks(self.limits.time_limit if timed else None))
         prev = getattr(ACTIVE, "instance", None)
         ACTIVE.instance = self
         try:

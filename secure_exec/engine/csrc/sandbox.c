@@ -72,16 +72,19 @@ static int interrupt_handler(JSRuntime *r, void *opaque) {
     return 0;
 }
 
-static void set_out(const char *s, size_t n) {
+/* Returns 0, or -1 if the copy could not be allocated (out is then empty; the host reads rc != 0
+ * with an empty out as "out of memory"). */
+static int set_out(const char *s, size_t n) {
     free(out_buf);
     out_buf = malloc(n + 1);
     if (!out_buf) {
         out_len = 0;
-        return;
+        return -1;
     }
     memcpy(out_buf, s, n);
     out_buf[n] = 0;
     out_len = n;
+    return 0;
 }
 
 static void set_out_static(const char *s) {
@@ -109,8 +112,12 @@ static int set_out_json(JSValueConst v) {
     JS_FreeValue(ctx, s);
     if (!c)
         return 1;
-    set_out(c, n);
+    int r = set_out(c, n);
     JS_FreeCString(ctx, c);
+    if (r) {
+        JS_ThrowOutOfMemory(ctx);
+        return 1;
+    }
     return 0;
 }
 
