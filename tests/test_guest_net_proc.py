@@ -26,6 +26,9 @@ def test_spawn_sync_family() -> None:
     console.log(cp.execSync('ls -la', { encoding: 'utf8' }));
     try { cp.execFileSync('/bin/false'); } catch (e) { console.log(e.status, e.message.split('\\n').join('|')); }
     console.log(cp.spawnSync('/usr/bin/env', [], { env: { A: 1, B: undefined }, encoding: 'utf8' }).stdout);
+    const big = cp.spawnSync('/bin/echo', ['0123456789'], { maxBuffer: 4, encoding: 'utf8' });
+    console.log(big.error.code, big.stdout);
+    try { cp.execFileSync('/bin/echo', ['0123456789'], { maxBuffer: 4 }); } catch (e) { console.log(e.code); }
     """
     r = run_guest(src, commands=CMDS)
     assert r["exit"] == 0, r["stderr"]
@@ -36,6 +39,8 @@ def test_spawn_sync_family() -> None:
         "-c ls -la",  # shells are explicit: the host (and its policy) sees /bin/sh -c <cmd>
         "1 Command failed: /bin/false|failed!",
         '{"A":"1"}',
+        "ENOBUFS 0123",
+        "ENOBUFS",
     ]
     assert r["stderr"] == "failed!"  # execFileSync echoes the child's stderr like Node
 

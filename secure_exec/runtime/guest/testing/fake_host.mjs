@@ -174,6 +174,8 @@ const handlers = {
   "fs.link": ({ existing, path }) => { const [, n] = fileAt(existing, "link"); const q = parentOk(path, "link"); nodes.set(q, n); return {}; },
   "fs.realpath": ({ path }) => ({ path: fileAt(path, "realpath")[0] }),
   "fs.chmod": ({ path, mode }) => { fileAt(path, "chmod")[1].mode = mode & 0o7777; return {}; },
+  "fs.chown": ({ path }) => { fileAt(path, "chown"); return {}; },
+  "fs.ftruncate": ({ fd, len }) => { const f = fds.get(fd); if (!f) throw err("EBADF", "ftruncate"); const b = Buffer.alloc(len); f.n.data.copy(b, 0, 0, Math.min(len, f.n.data.length)); f.n.data = b; return {}; },
   "fs.utimes": ({ path, mtime_ms }) => { fileAt(path, "utime")[1].mtimeMs = mtime_ms; return {}; },
   "fs.truncate": ({ path, len }) => { const n = fileAt(path, "open")[1]; const b = Buffer.alloc(len); n.data.copy(b, 0, 0, Math.min(len, n.data.length)); n.data = b; return {}; },
   "fs.open": ({ path, flags }) => {

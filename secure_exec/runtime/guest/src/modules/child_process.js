@@ -65,10 +65,20 @@ function spawnSync(command, args, options) {
     const empty = decodeOut("", enc);
     return { pid: 0, output: [null, empty, decodeOut("", enc)], stdout: empty, stderr: decodeOut("", enc), status: null, signal: null, error };
   }
-  const stdout = decodeOut(res.stdout_b64, enc);
-  const stderr = decodeOut(res.stderr_b64, enc);
+  let outB = Buffer.from(res.stdout_b64 || "", "base64");
+  let errB = Buffer.from(res.stderr_b64 || "", "base64");
+  let overflow = false;
+  if (req.max_buffer !== null && (outB.length > req.max_buffer || errB.length > req.max_buffer)) {
+    // Node: output cut at maxBuffer and error ENOBUFS (the host should enforce it as well).
+    overflow = true;
+    outB = outB.subarray(0, req.max_buffer);
+    errB = errB.subarray(0, req.max_buffer);
+  }
+  const stdout = enc && enc !== "buffer" ? outB.toString(enc) : outB;
+  const stderr = enc && enc !== "buffer" ? errB.toString(enc) : errB;
   const out = { pid: res.pid || 0, output: [null, stdout, stderr], stdout, stderr, status: res.status === undefined ? null : res.status, signal: res.signal || null };
   if (res.error) out.error = spawnError(fromWire(res.error), "spawnSync", req);
+  else if (overflow) out.error = spawnError(Object.assign(new Error("ENOBUFS"), { code: "ENOBUFS", errno: -105 }), "spawnSync", req);
   return out;
 }
 

@@ -302,6 +302,13 @@ function chmodSync(path, mode) {
   host.call("fs.chmod", { path: p, mode: modeOf(mode, 0) }, { syscall: "chmod", path: p });
 }
 
+function chownSync(path, uid, gid) {
+  const p = toPath(path);
+  if (!Number.isInteger(uid) || uid < -1) throw invalidArgType("uid", "an integer >= -1", uid);
+  if (!Number.isInteger(gid) || gid < -1) throw invalidArgType("gid", "an integer >= -1", gid);
+  host.call("fs.chown", { path: p, uid, gid }, { syscall: "chown", path: p });
+}
+
 function utimesSync(path, atime, mtime) {
   const p = toPath(path);
   host.call("fs.utimes", { path: p, atime_ms: timeMs(atime), mtime_ms: timeMs(mtime) }, { syscall: "utime", path: p });
@@ -391,7 +398,7 @@ function mkdtempSync(prefix) {
 const syncApi = {
   readFileSync, writeFileSync, appendFileSync, mkdirSync, readdirSync, statSync, lstatSync, fstatSync,
   existsSync, accessSync, unlinkSync, rmSync, rmdirSync, renameSync, copyFileSync, symlinkSync,
-  readlinkSync, linkSync, realpathSync, chmodSync, utimesSync, truncateSync, ftruncateSync, openSync,
+  readlinkSync, linkSync, realpathSync, chmodSync, chownSync, utimesSync, truncateSync, ftruncateSync, openSync,
   readSync, writeSync, closeSync, fsyncSync, mkdtempSync,
 };
 
@@ -570,7 +577,7 @@ module.exports = Object.assign({}, callbackApi, syncApi, {
   constants, Stats, Dirent, promises, createReadStream, createWriteStream,
   F_OK: 0, R_OK: 4, W_OK: 2, X_OK: 1,
   watch: unsupported("watch"), watchFile: unsupported("watchFile"), unwatchFile: unsupported("unwatchFile"),
-  chown: unsupported("chown"), chownSync: unsupported("chownSync"), lchown: unsupported("lchown"), lchownSync: unsupported("lchownSync"),
+  lchown: unsupported("lchown"), lchownSync: unsupported("lchownSync"),
   opendir: unsupported("opendir"), opendirSync: unsupported("opendirSync"), cp: unsupported("cp"), cpSync: unsupported("cpSync"),
 });
 module.exports.promises.watch = unsupported("promises.watch");
