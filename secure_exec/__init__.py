@@ -6,6 +6,7 @@ providers (pluggy hooks), decided by a policy engine and written to a tamper-evi
 
 from __future__ import annotations
 
+from secure_exec.audit import AuditContext, AuditLog
 from secure_exec.errors import (
     AuditWriteError,
     ConfigError,
@@ -22,23 +23,86 @@ from secure_exec.errors import (
     StackLimitExceeded,
     TimeLimitExceeded,
 )
+from secure_exec.policy import (
+    ChildProcessAccessRequest,
+    Decision,
+    EnvAccessRequest,
+    FsAccessRequest,
+    NetworkAccessRequest,
+    Policy,
+    PolicyDecision,
+    Preset,
+    Rule,
+    allow_all,
+    allow_all_child_process,
+    allow_all_env,
+    allow_all_fs,
+    allow_all_network,
+)
+from secure_exec.providers.hookspecs import hookimpl, hookspec
+from secure_exec.providers.hostfs import HostFileSystem
+from secure_exec.providers.manager import create_plugin_manager
+from secure_exec.providers.network import HttpNetworkProvider
+from secure_exec.runtime.config import OsConfig, ProcessConfig, StdioEvent
+from secure_exec.runtime.drivers import (
+    RuntimeDriverFactory,
+    SystemDriver,
+    create_command_executor,
+    create_in_memory_file_system,
+    create_node_driver,
+    create_node_runtime_driver_factory,
+)
+from secure_exec.runtime.node_runtime import ExecResult, NodeRuntime, RunResult
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "AuditContext",
+    "AuditLog",
     "AuditWriteError",
+    "ChildProcessAccessRequest",
     "ConfigError",
+    "Decision",
     "EngineTrap",
+    "EnvAccessRequest",
+    "ExecResult",
+    "FsAccessRequest",
     "GuestError",
+    "HostFileSystem",
+    "HttpNetworkProvider",
     "JSError",
     "LimitExceeded",
     "MemoryLimitExceeded",
+    "NetworkAccessRequest",
+    "NodeRuntime",
+    "OsConfig",
     "PayloadTooLarge",
     "PermissionDenied",
+    "Policy",
+    "PolicyDecision",
+    "Preset",
+    "ProcessConfig",
+    "Rule",
+    "RunResult",
+    "RuntimeDriverFactory",
     "SandboxBusy",
     "SandboxClosed",
     "SecureExecError",
     "StackLimitExceeded",
+    "StdioEvent",
+    "SystemDriver",
     "TimeLimitExceeded",
     "__version__",
+    "allow_all",
+    "allow_all_child_process",
+    "allow_all_env",
+    "allow_all_fs",
+    "allow_all_network",
+    "create_command_executor",
+    "create_in_memory_file_system",
+    "create_node_driver",
+    "create_node_runtime_driver_factory",
+    "create_plugin_manager",
+    "hookimpl",
+    "hookspec",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import attrs
@@ -18,11 +18,18 @@ def _frozen_env(value: Mapping[str, str] | None) -> Mapping[str, str]:
     return env
 
 
+def _argv(value: Iterable[str]) -> tuple[str, ...]:
+    argv = tuple(value)
+    if not argv or not all(isinstance(a, str) for a in argv):
+        raise ConfigError("process_config.argv must be a non-empty sequence of strings")
+    return argv
+
+
 @attrs.frozen
 class ProcessConfig:
     """The guest's ``process``: argv, cwd, env (served through the env capability), identity."""
 
-    argv: tuple[str, ...] = attrs.field(default=("node", "/entry.js"), converter=tuple)
+    argv: tuple[str, ...] = attrs.field(default=("node", "/entry.js"), converter=_argv)
     cwd: str = "/"
     env: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_env)
     platform: str = "linux"

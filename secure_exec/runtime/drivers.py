@@ -1,0 +1,95 @@
+"""The seed's driver functions, in Python: thin wrappers that register providers and checks.
+
+``create_node_driver`` puts the given filesystem, network, command executor and env into a pluggy
+plugin manager as one host plugin (so they win over the ``trylast`` built-ins, exactly like a
+provider package would) and turns ``permissions`` into the policy's function checks. The seed API
+and the pluggy API therefore share one path through policy and audit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+import pluggy
+
+from secure_exec.errors import ConfigError
+from secure_exec.policy import Policy
+from secure_exec.providers.builtin import StaticProviders
+from secure_exec.providers.commands import SubprocessCommandExecutor
+from secure_exec.providers.env import MappingEnvProvider
+from secure_exec.providers.manager import create_plugin_manager
+from secure_exec.providers.memfs import InMemoryFileSystem
+from secure_exec.providers.protocols import CommandExecutor, FileSystemProvider, NetworkProvider
+from secure_exec.runtime.config import OsConfig, ProcessConfig
+
+HOST_PLUGIN_NAME = "secure_exec.node_driver"
+
+
+@attrs.define
+class SystemDriver:
+    """What a ``NodeRuntime`` runs against: a plugin manager with providers, a policy, configs."""
+
+    plugin_manager: pluggy.PluginManager
+    policy: Policy
+    process_config: ProcessConfig
+    os_config: OsConfig
+
+
+@attrs.frozen
+class RuntimeDriverFactory:
+    """Engine settings shared by the runtimes made from it (the seed's runtime driver factory)."""
+
+    stack_limit: int = 512 * 2**10
+    max_request_bytes: int = 8 * 2**20
+    max_reply_bytes: int = 32 * 2**20
+
+
+def create_in_memory_file_system() -> InMemoryFileSystem:
+    """A private in-memory filesystem; the host fills it with ``fs.write_file(path, data)``."""
+    return InMemoryFileSystem()
+
+
+def create_command_executor(*, path: str = "/usr/local/bin:/usr/bin:/bin", **kw: Any) -> SubprocessCommandExecutor:
+    """Real child processes, without a shell, with an explicit environment (see providers.commands)."""
+    return SubprocessCommandExecutor(path=tuple(p for p in path.split(":") if p), **kw)
+
+
+def create_node_runtime_driver_factory(**kw: Any) -> RuntimeDriverFactory:
+    return RuntimeDriverFactory(**kw)
+
+
+def create_node_driver(
+    *,
+    filesystem: FileSystemProvider | None = None,
+    network: NetworkProvider | None = None,
+    command_executor: CommandExecutor | None = None,
+    permissions: Mapping[str, Callable[[Any], Any]] | None = None,
+    policy: Policy | None = None,
+    process_config: ProcessConfig | None = None,
+    os_config: OsConfig | None = None,
+    plugin_manager: pluggy.PluginManager | None = None,
+) -> SystemDriver:
+    """Register providers and the permission checks; deny by default for anything not given.
+
+    ``permissions`` is the seed's mapping of domain -> check function. ``policy`` is a full
+    ``Policy`` (rules, presets, guards, audit-only mode); give one or the other, not both.
+    """
+    if permissions is not None and policy is not None:
+        raise ConfigError("create_node_driver: give permissions= or policy=, not both")
+    if permissions is not None and not isinstance(permissions, Mapping):
+        raise ConfigError(f"permissions must be a mapping of domain -> check, got {type(permissions).__name__}")
+    proc = process_config or ProcessConfig()
+    pm = plugin_manager or create_plugin_manager()
+    pm.register(
+        StaticProviders(filesystem=filesystem, network=network, command_executor=command_executor,
+                        env=MappingEnvProvider(dict(proc.env))),
+        name=f"{HOST_PLUGIN_NAME}:{id(pm)}:{len(pm.get_plugins())}",
+    )
+    return SystemDriver(
+        plugin_manager=pm,
+        policy=policy if policy is not None else Policy(permissions=permissions or {}),
+        process_config=proc,
+        os_config=os_config or OsConfig(),
+    )

@@ -1,0 +1,112 @@
+"""The ES module loader the engine calls for every ``import``: built-ins or files through the fs gate.
+
+``node:*`` and bare built-in names are served as small wrappers around the shim's built-ins. Every
+other specifier is resolved like Node's ESM resolver (relative, absolute, or a package in a
+``node_modules`` folder with ``exports``/``module``/``main``) and read through the same
+policy-checked, audited ``fs.readFile`` path a guest ``readFileSync`` takes.
+"""
+
+from __future__ import annotations
+
+import base64
+import posixpath
+from typing import Any
+
+import orjson
+
+from secure_exec.errors import GuestError
+from secure_exec.runtime.guest import esm_wrapper_source, is_builtin
+from secure_exec.runtime.ops import fs_ops
+from secure_exec.runtime.session import Session
+
+MAX_MODULE_BYTES = 8 * 2**20
+
+
+def _not_found(spec: str, referrer: str) -> GuestError:
+    return GuestError("ERR_MODULE_NOT_FOUND", f"Cannot find module '{spec}' imported from {referrer}")
+
+
+def _exists(s: Session, path: str) -> bool:
+    fs = s.providers.filesystem
+    return fs is not None and fs.exists(path)
+
+
+def _read(s: Session, path: str) -> str:
+    data = base64.b64decode(fs_ops.read_file(s, {"path": path})["data_b64"])
+    if len(data) > MAX_MODULE_BYTES:
+        raise GuestError("ERR_MODULE_TOO_LARGE", f"module {path} is larger than {MAX_MODULE_BYTES} bytes")
+    return data.decode("utf-8", "replace")
+
+
+def _pkg_entry(pkg: dict[str, Any], subpath: str) -> str | None:
+    exp = pkg.get("exports")
+    if exp is not None:
+        target: Any = exp
+        if isinstance(exp, dict) and any(k.startswith(".") for k in exp):
+            target = exp.get(subpath)
+        elif subpath != ".":
+            target = None
+        for _ in range(8):  # nested condition objects
+            if isinstance(target, dict):
+                target = next((target[c] for c in ("import", "node", "default", "require") if c in target), None)
+        return target if isinstance(target, str) else None
+    if subpath != ".":
+        return subpath
+    for key in ("module", "main"):
+        v = pkg.get(key)
+        if isinstance(v, str):
+            return v
+    return "./index.js"
+
+
+def _resolve_package(s: Session, spec: str, referrer: str) -> str:
+    parts = spec.split("/")
+    name_len = 2 if spec.startswith("@") else 1
+    name, sub = "/".join(parts[:name_len]), "/".join(parts[name_len:])
+    d = posixpath.dirname(referrer) or "/"
+    while True:
+        root = posixpath.join(d, "node_modules", name)
+        pj = posixpath.join(root, "package.json")
+        if _exists(s, pj):
+            try:
+                pkg = orjson.loads(_read(s, pj))
+            except orjson.JSONDecodeError:
+                raise GuestError("ERR_INVALID_PACKAGE_CONFIG", f"Invalid package config {pj}") from None
+            entry = _pkg_entry(pkg if isinstance(pkg, dict) else {}, "./" + sub if sub else ".")
+            if entry is None:
+                raise GuestError("ERR_PACKAGE_PATH_NOT_EXPORTED", f"Package subpath '{sub or '.'}' is not defined "
+                                 f"by \"exports\" in {pj}")
+            return posixpath.normpath(posixpath.join(root, entry))
+        if sub and _exists(s, posixpath.join(root, sub)):
+            return posixpath.join(root, sub)
+        if d == "/":
+            raise _not_found(spec, referrer)
+        d = posixpath.dirname(d)
+
+
+def load_module(s: Session, spec: str, referrer: str) -> tuple[str, str]:
+    """``(specifier, referrer) -> (resolved name, ES module source)``."""
+    if is_builtin(spec):
+        return ("node:" + spec.removeprefix("node:"), esm_wrapper_source(spec))
+    if spec.startswith("node:"):
+        raise GuestError("ERR_UNKNOWN_BUILTIN_MODULE", f"No such built-in module: {spec}")
+    if spec.startswith("file://"):
+        spec = spec[len("file://"):]
+    if spec.startswith(("./", "../", "/")) or spec in (".", ".."):
+        base = posixpath.dirname(referrer) if referrer.startswith("/") else s.cwd
+        path = posixpath.normpath(posixpath.join(base, spec))
+    else:
+        path = _resolve_package(s, spec, referrer if referrer.startswith("/") else posixpath.join(s.cwd, "x"))
+    if not _exists(s, path):
+        for cand in (path + ".mjs", path + ".js", posixpath.join(path, "index.mjs"), posixpath.join(path, "index.js")):
+            if _exists(s, cand):
+                path = cand
+                break
+    source = _read(s, path)
+    if path.endswith(".json"):
+        try:
+            orjson.loads(source)
+        except orjson.JSONDecodeError:
+            raise GuestError("ERR_INVALID_JSON", f"invalid JSON module {path}") from None
+        source = f"export default {source};\n"
+    return path, source
