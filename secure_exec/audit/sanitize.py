@@ -1,0 +1,142 @@
+"""Escaping and redaction of audit fields.
+
+Audit logs are read by people in terminals and by tools; guest-controlled strings must not be able
+to forge lines, recolour a terminal or reorder text (ANSI and bidi tricks), and secrets must never
+reach the log at all. Both steps run on write; the review CLI escapes again on display because a log
+file on disk is untrusted input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+MAX_REQUESTED_CHARS = 512
+MAX_TEXT_CHARS = 4096
+MAX_DEPTH = 6
+MAX_ITEMS = 200
+_INT64_MIN = -(2**63)
+_UINT64_MAX = 2**64 - 1
+
+# Keys whose values carry data rather than metadata: env values, file contents, bodies, headers.
+SECRET_KEYS = frozenset(
+    {
+        "value",
+        "values",
+        "data",
+        "body",
+        "bodies",
+        "content",
+        "contents",
+        "headers",
+        "header",
+        "env",
+        "environ",
+        "environment",
+        "authorization",
+        "proxy-authorization",
+        "cookie",
+        "cookies",
+        "set-cookie",
+        "password",
+        "passwd",
+        "secret",
+        "token",
+        "api_key",
+        "apikey",
+        "private_key",
+        "credentials",
+        "request_body",
+        "response_body",
+        "payload",
+        "stdin",
+        "stdout",
+        "stderr",
+        "argv_values",
+    }
+)
+# Substrings that mark a key as secret-bearing whatever its prefix (``x_auth_token``, ``db_password``).
+_SECRET_MARKERS = ("password", "passwd", "secret", "token", "authorization", "cookie", "api_key", "apikey")
+
+
+def escape_text(text: str, cap: int = MAX_TEXT_CHARS) -> str:
+    """Neutralise control, ANSI, bidi and other invisible characters, then cap the length.
+
+    Every non-printable code point (Unicode categories C* and Z* other than the space) is written
+    as a visible ``\\xNN`` / ``\\uNNNN`` / ``\\UNNNNNNNN`` escape, so ESC, CR/LF, U+202E and lone
+    surrogates all become plain text. The result is at most ``cap`` characters.
+    """
+    if text.isprintable():
+        out = text
+    else:
+        parts: list[str] = []
+        for ch in text:
+            if ch.isprintable():
+                parts.append(ch)
+            else:
+                cp = ord(ch)
+                if cp < 0x100:
+                    parts.append(f"\\x{cp:02x}")
+                elif cp < 0x10000:
+                    parts.append(f"\\u{cp:04x}")
+                else:
+                    parts.append(f"\\U{cp:08x}")
+        out = "".join(parts)
+    if len(out) > cap:
+        out = out[: cap - 1] + "…"
+    return out
+
+
+def is_secret_key(key: str) -> bool:
+    """True for keys that name data (values, bodies, headers, credentials), which are never logged."""
+    low = key.lower()
+    if low in SECRET_KEYS:
+        return True
+    return any(marker in low for marker in _SECRET_MARKERS)
+
+
+def redact(fields: Mapping[Any, Any]) -> dict[str, Any]:
+    """A JSON-safe copy of ``fields`` with secret-bearing keys dropped and all text escaped.
+
+    Nested mappings are redacted the same way; bytes are replaced by their length (they are
+    contents); values orjson cannot render exactly (big ints, arbitrary objects) become escaped
+    text, so rendering never fails and a verifier re-rendering the parsed line gets the same bytes.
+    """
+    return _redact_mapping(fields, 0)
+
+
+def _redact_mapping(fields: Mapping[Any, Any], depth: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for i, (key, value) in enumerate(fields.items()):
+        if i >= MAX_ITEMS:
+            out["_truncated_items"] = len(fields) - MAX_ITEMS
+            break
+        skey = escape_text(str(key), 128)
+        if is_secret_key(skey):
+            continue
+        out[skey] = _safe_value(value, depth + 1)
+    return out
+
+
+def _safe_value(value: Any, depth: int) -> Any:
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return escape_text(value)
+    if isinstance(value, int):
+        return int(value) if _INT64_MIN <= value <= _UINT64_MAX else str(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return f"<{len(value)} bytes redacted>"
+    if depth > MAX_DEPTH:
+        return "<nested too deep>"
+    if isinstance(value, Mapping):
+        return _redact_mapping(value, depth)
+    if isinstance(value, list | tuple | set | frozenset):
+        items = list(value)
+        safe = [_safe_value(v, depth + 1) for v in items[:MAX_ITEMS]]
+        if len(items) > MAX_ITEMS:
+            safe.append(f"<{len(items) - MAX_ITEMS} more>")
+        return safe
+    return escape_text(repr(value))
