@@ -68,6 +68,7 @@ class Outcome:
     code: int | None
     stdout: str
     error: str = ""  # set when the run itself failed (host exception, timeout); never equal across sides
+    detail: str = attrs.field(default="", eq=False)  # stderr / error message: shown in diffs, never compared
 
     def same_as(self, other: Outcome) -> bool:
         return not self.error and not other.error and (self.code, self.stdout) == (other.code, other.stdout)
@@ -177,10 +178,10 @@ def run_sandbox(script_id: str) -> Outcome:
     fs = se.create_in_memory_file_system()
     fs.mkdir(SANDBOX_CWD, recursive=True)
     out: list[str] = []
+    err: list[str] = []
 
     def on_stdio(ev: Any) -> None:
-        if ev.channel == "stdout":
-            out.append(ev.data)
+        (out if ev.channel == "stdout" else err).append(ev.data)
 
     rt = se.NodeRuntime(
         system_driver=se.create_node_driver(
@@ -197,8 +198,8 @@ def run_sandbox(script_id: str) -> Outcome:
         try:
             res = rt.exec(source, file_path=file_path, on_stdio=on_stdio)
         except Exception as exc:
-            return Outcome(None, "".join(out), error=f"{type(exc).__name__}: {exc}")
-        return Outcome(res.code, "".join(out))
+            return Outcome(None, "".join(out), error=f"{type(exc).__name__}: {exc}", detail="".join(err))
+        return Outcome(res.code, "".join(out), detail="".join(err) or (getattr(res, "error_message", "") or ""))
     finally:
         for closer in ("dispose", "close"):
             if callable(getattr(rt, closer, None)):
@@ -251,6 +252,8 @@ def diff_text(script_id: str, want: Outcome, got: Outcome) -> str:
         parts.append(f"  exit code: node {want.code}, sandbox {got.code}")
     if want.stdout != got.stdout:
         parts.append(f"  node stdout:    {want.stdout!r}\n  sandbox stdout: {got.stdout!r}")
+    if got.detail:
+        parts.append(f"  sandbox stderr (not compared): {got.detail[-400:]!r}")
     return "\n".join(parts)
 
 
