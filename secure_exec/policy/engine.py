@@ -24,7 +24,7 @@ import orjson
 
 from secure_exec.errors import ConfigError
 from secure_exec.policy.decision import PolicyDecision
-from secure_exec.policy.guards import check_guards, validate_waivers
+from secure_exec.policy.guards import GUARDS_BY_CAPABILITY, validate_waivers
 from secure_exec.policy.permissions import PermissionCheck, check_name, normalize_permissions
 from secure_exec.policy.requests import AccessRequest, Decision
 from secure_exec.policy.rules import CAPABILITIES, Preset, Rule
@@ -69,8 +69,8 @@ class Policy:
         self._checks: dict[str, PermissionCheck] = normalize_permissions(permissions)
         self._rules_in = tuple(rules)
         self._presets_in = tuple(presets)
-        self._deny: dict[str, list[tuple[Rule, Verdict]]] = {c: [] for c in CAPABILITIES}
-        self._allow: dict[str, list[tuple[Rule, Verdict]]] = {c: [] for c in CAPABILITIES}
+        self._deny: dict[str, list[tuple[Callable[[Any], bool], Verdict]]] = {c: [] for c in CAPABILITIES}
+        self._allow: dict[str, list[tuple[Callable[[Any], bool], Verdict]]] = {c: [] for c in CAPABILITIES}
         self._resolved: list[tuple[str, str, Rule]] = []
         self._compile()
         self._default: dict[str, Verdict] = {
@@ -80,7 +80,7 @@ class Policy:
         self._check_deny: dict[str, Verdict] = {
             c: ("deny", f"denied by the {c} check", f"check:{c}", "plugin_check") for c in CAPABILITIES}
         self._digest = self._compute_digest()
-        self._cache: dict[tuple[Verdict, str], PolicyDecision] = {}
+        self._cache: dict[Verdict, PolicyDecision] = {}
 
     # -- construction ---------------------------------------------------------------------------
 
@@ -91,7 +91,7 @@ class Policy:
             raise ConfigError(f"policy {self._name!r}: duplicate rule id {rule_id!r}")
         what = "denied" if rule.effect == "deny" else "allowed"
         verdict: Verdict = (rule.effect, rule.reason or f"{what} by rule {rule_id}", rule_id, source)
-        (self._deny if rule.effect == "deny" else self._allow)[rule.capability].append((rule, verdict))
+        (self._deny if rule.effect == "deny" else self._allow)[rule.capability].append((rule.matcher, verdict))
         self._resolved.append((rule_id, source, rule))
 
     def _compile(self) -> None:
@@ -166,8 +166,7 @@ class Policy:
         except AttributeError:
             raise ConfigError(f"decide() needs an access request, got {type(request).__name__}") from None
         verdict = self._verdict(request, cap)
-        key = (verdict, cap)
-        hit = self._cache.get(key)
+        hit = self._cache.get(verdict)  # a verdict implies its capability (rule ids/reasons are per capability)
         if hit is not None:
             return hit
         allowed = verdict[0] == "allow"
@@ -178,7 +177,7 @@ class Policy:
         )
         if len(self._cache) >= _CACHE_MAX:
             self._cache.clear()
-        self._cache[key] = d
+        self._cache[verdict] = d
         return d
 
     def _verdict(self, request: AccessRequest, cap: str) -> Verdict:
@@ -187,19 +186,19 @@ class Policy:
             inherited = self._parent._verdict(request, cap)
             if inherited[0] == "deny":
                 return inherited
-        guard = check_guards(request, self._waived)
+        guard = GUARDS_BY_CAPABILITY[cap](request, self._waived)
         if guard is not None:
             return ("deny", guard[1], f"guard:{guard[0]}", "guard")
-        for rule, verdict in self._deny[cap]:
-            if rule.matches(request):
+        for match, verdict in self._deny[cap]:
+            if match(request):
                 return verdict
         check = self._checks.get(cap)
         if check is not None:
             return self._run_check(check, request, cap)
         allows = self._allow[cap]
         if allows:
-            for rule, verdict in allows:
-                if rule.matches(request):
+            for match, verdict in allows:
+                if match(request):
                     return verdict
             return self._default[cap]
         return inherited if inherited is not None else self._default[cap]
@@ -227,7 +226,8 @@ class Policy:
         layer: Policy | None = self
         while layer is not None:
             if cap in layer._checks or layer._allow[cap]:
-                return cap in layer._checks, [r for r, _ in layer._allow[cap]]
+                allows = [r for _, src, r in layer._resolved if r.capability == cap and r.effect == "allow"]
+                return cap in layer._checks, allows
             layer = layer._parent
         return None
 

@@ -7,7 +7,9 @@ spelling), and loader-injection variables in a child's environment.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from secure_exec.errors import ConfigError
 from secure_exec.policy.ipaddr import NET_GUARDS, host_name_guard, ip_guard
@@ -32,11 +34,15 @@ def validate_waivers(names: Iterable[object], where: str = "waive") -> frozenset
     return frozenset(map(str, items))
 
 
+_FS_GUARD_RE = re.compile(r"/(proc|sys|dev)(?:/|$)")
+
+
 def _fs_guard(path: str, waived: frozenset[str]) -> str | None:
-    for name, root in FS_GUARDS.items():
-        if name not in waived and (path == root or path.startswith(root + "/")):
-            return name
-    return None
+    m = _FS_GUARD_RE.match(path)
+    if m is None:
+        return None
+    name = "fs." + m.group(1)
+    return None if name in waived else name
 
 
 def _is_loader_var(name: str) -> bool:
@@ -44,32 +50,57 @@ def _is_loader_var(name: str) -> bool:
     return up.startswith(_LOADER_PREFIXES) or up in _LOADER_NAMES
 
 
-def check_guards(request: object, waived: frozenset[str]) -> tuple[str, str] | None:
-    """``(guard_name, reason)`` of the first guard ``request`` trips, or ``None``."""
-    if isinstance(request, FsAccessRequest):
-        for p in (request.path, request.dest):
-            if p is not None:
-                g = _fs_guard(p, waived)
-                if g is not None:
-                    return g, f"{FS_GUARDS[g]} is a host pseudo-filesystem"
-        return None
-    if isinstance(request, NetworkAccessRequest):
-        for h in request.hosts:
-            g = host_name_guard(h)
-            if g is not None and g not in waived:
-                return g, f"host {h!r} is {g.split('.', 1)[1].replace('_', '-')} by definition"
-        for ip in request.ips:
-            g = ip_guard(ip)
-            if g is not None and g not in waived:
-                return g, f"address {ip} is {g.split('.', 1)[1].replace('_', '-')}"
-        return None
-    if isinstance(request, ChildProcessAccessRequest) and "child.env" not in waived:
-        for name in request.env:
-            if _is_loader_var(name):
-                return "child.env", f"environment variable {name} can inject code into the child"
-        # `env LD_PRELOAD=... cmd` sets the variable through argv instead
-        if request.command.rsplit("/", 1)[-1] == "env":
-            for a in request.args:
-                if "=" in a and _is_loader_var(a.split("=", 1)[0]):
-                    return "child.env", f"argument {a.split('=', 1)[0]}=... can inject code into the child"
+_FS_REASONS = {g: f"{root} is a host pseudo-filesystem" for g, root in FS_GUARDS.items()}
+GuardHit = tuple[str, str]  # (guard name, reason)
+
+
+def fs_guard(request: FsAccessRequest, waived: frozenset[str]) -> GuardHit | None:
+    g = _fs_guard(request.path, waived)
+    if g is None and request.dest is not None:
+        g = _fs_guard(request.dest, waived)
+    return None if g is None else (g, _FS_REASONS[g])
+
+
+def _what(guard: str) -> str:
+    return guard.split(".", 1)[1].replace("_", "-")
+
+
+def net_guard(request: NetworkAccessRequest, waived: frozenset[str]) -> GuardHit | None:
+    for h in request.hosts:
+        g = host_name_guard(h)
+        if g is not None and g not in waived:
+            return g, f"host {h!r} is {_what(g)} by definition"
+    for ip in request.ips:
+        g = ip_guard(ip)
+        if g is not None and g not in waived:
+            return g, f"address {ip} is {_what(g)}"
     return None
+
+
+def child_guard(request: ChildProcessAccessRequest, waived: frozenset[str]) -> GuardHit | None:
+    if "child.env" in waived:
+        return None
+    for name in request.env:
+        if _is_loader_var(name):
+            return "child.env", f"environment variable {name} can inject code into the child"
+    # `env LD_PRELOAD=... cmd` sets the variable through argv instead
+    if request.command.rsplit("/", 1)[-1] == "env":
+        for a in request.args:
+            if "=" in a and _is_loader_var(a.split("=", 1)[0]):
+                return "child.env", f"argument {a.split('=', 1)[0]}=... can inject code into the child"
+    return None
+
+
+def no_guard(request: object, waived: frozenset[str]) -> GuardHit | None:
+    return None
+
+
+GUARDS_BY_CAPABILITY: dict[str, Callable[[Any, frozenset[str]], GuardHit | None]] = {
+    "fs": fs_guard, "network": net_guard, "child_process": child_guard, "env": no_guard,
+}
+
+
+def check_guards(request: object, waived: frozenset[str]) -> GuardHit | None:
+    """``(guard_name, reason)`` of the first guard ``request`` trips, or ``None``."""
+    fn = GUARDS_BY_CAPABILITY.get(getattr(request, "capability", ""))
+    return None if fn is None else fn(request, waived)

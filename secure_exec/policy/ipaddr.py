@@ -91,7 +91,7 @@ def _inet_aton_part(part: str) -> int | None:
         return None
     try:
         if part[:2] in ("0x", "0X"):
-            return int(part[2:], 16) if part[2:] else 0 if len(part) == 2 else None
+            return int(part[2:], 16) if part[2:] else None
         if len(part) > 1 and part[0] == "0":
             return int(part[1:], 8)
         return int(part, 10) if part.isdigit() else None
@@ -125,7 +125,9 @@ def parse_ip_literal(host: str) -> IPAddress | None:
     """The IP address ``host`` denotes if it is an IP literal in any spelling, else ``None``.
 
     Accepts dotted quads, ``inet_aton`` forms (``2130706433``, ``0177.0.0.1``, ``0x7f.1``,
-    ``127.1``), IPv6 with or without brackets and zone ids, and one trailing dot.
+    ``127.1``), IPv6 with or without brackets and zone ids, and one trailing dot. Where resolvers
+    disagree (a trailing dot, trailing junk after a space) it errs towards "this is an IP", so the
+    guards see it.
     """
     if not isinstance(host, str) or not host or len(host) > 253:
         return None
@@ -138,7 +140,9 @@ def parse_ip_literal(host: str) -> IPAddress | None:
     try:
         return ipaddress.IPv4Address(h)
     except ValueError:
-        return _parse_inet_aton(h)
+        pass
+    # old glibc inet_aton stops at the first space ("127.0.0.1 x" is 127.0.0.1): be as lenient
+    return _parse_inet_aton(h.split(None, 1)[0] if h.split() else h)
 
 
 def embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:

@@ -10,7 +10,7 @@ decision (parsed IPs, URL host/port) are computed once here, so ``decide()`` all
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -42,11 +42,16 @@ def _canonical_path(kind: str, field: str, value: object) -> str:
         raise ConfigError(f"{kind}.{field}: must be an absolute path string, got {value!r}")
     if "\x00" in value:
         raise ConfigError(f"{kind}.{field}: contains a NUL byte")
-    if value != "/":
-        parts = value[1:].split("/")
-        if any(p in ("", ".", "..") for p in parts):
-            raise ConfigError(f"{kind}.{field}: {value!r} is not canonical (empty, '.' or '..' component)")
+    if value != "/" and ("//" in value or "/./" in value or "/../" in value
+                         or value.endswith(("/", "/.", "/.."))):
+        raise ConfigError(f"{kind}.{field}: {value!r} is not canonical (empty, '.' or '..' component)")
     return value
+
+
+def _str_tuple(value: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(value, str):
+        raise ConfigError("resolved_ips: must be a sequence of IP strings, not one string")
+    return tuple(value)
 
 
 @attrs.frozen
@@ -100,7 +105,7 @@ class NetworkAccessRequest:
     method: str | None = None
     hostname: str | None = None
     port: int | None = None
-    resolved_ips: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    resolved_ips: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
     # Derived once (hot path): normalised hosts (hostname and URL host), parsed IPs, scheme, port.
     scheme: str | None = attrs.field(init=False, default=None, eq=False, repr=False)
     hosts: tuple[str, ...] = attrs.field(init=False, default=(), eq=False, repr=False)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import attrs
@@ -65,6 +65,10 @@ def canonical_capability(cap: object, where: str) -> str:
     return str(c)
 
 
+def _always(request: Any) -> bool:
+    return True
+
+
 def _str_tuple(value: Any) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -104,6 +108,8 @@ class Rule:
     _nets: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = attrs.field(
         init=False, default=(), eq=False, repr=False)
     _opset: frozenset[str] | None = attrs.field(init=False, default=None, eq=False, repr=False)
+    matcher: Callable[[Any], bool] = attrs.field(init=False, default=None, eq=False, repr=False)
+    """``request -> bool`` specialised for this rule's capability (the engine's hot path)."""
 
     def __attrs_post_init__(self) -> None:
         where = f"rule {self.id or '(unnamed)'}"
@@ -160,11 +166,50 @@ class Rule:
                 set_(self, "_args_rest", True)
                 pats.pop()
             set_(self, "_arg_res", tuple(re.compile(name_glob_regex(a), re.DOTALL) for a in pats))
+        set_(self, "matcher", self._fs_matcher() if cap == "fs" else self._generic_matcher())
+
+    def _fs_matcher(self) -> Callable[[Any], bool]:
+        opset, rx = self._opset, self._path_re
+        if rx is None:
+            if opset is None:
+                return _always
+            ops = opset
+
+            def by_op(r: Any) -> bool:
+                return r.op in ops
+
+            return by_op
+        full = rx.fullmatch
+        if opset is None:
+            def by_path(r: Any) -> bool:
+                return full(r.path) is not None
+
+            return by_path
+        ops2 = opset
+
+        def by_op_path(r: Any) -> bool:
+            return r.op in ops2 and full(r.path) is not None
+
+        return by_op_path
+
+    def _generic_matcher(self) -> Callable[[Any], bool]:
+        cap = self.capability
+        slow = self._matches
+
+        def generic(r: Any) -> bool:
+            return r.capability == cap and slow(r)
+
+        return generic
 
     # -- matching ---------------------------------------------------------------------------
 
     def matches(self, request: AccessRequest) -> bool:
         """Does this rule apply to ``request``? (Deny rules use "any", allow rules "all".)"""
+        if getattr(request, "capability", None) != self.capability:
+            return False
+        return self.matcher(request)
+
+    def _matches(self, request: AccessRequest) -> bool:
         if self._opset is not None and getattr(request, "op", None) not in self._opset:
             return False
         if isinstance(request, FsAccessRequest):
