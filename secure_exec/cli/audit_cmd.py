@@ -1,0 +1,242 @@
+"""``secure-exec audit``: verify, query, report, explain and suggest-policy over an audit log.
+
+Modelled on ausearch/aureport, ``aws cloudtrail validate-logs`` and datasette's "why" view. Logs are
+untrusted input, so every value printed is escaped (no ANSI, bidi or control characters reach the
+terminal) and JSON output is ASCII-only. Exit codes: 0 ok, 1 verification failed / not found,
+2 usage or input errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, TextIO
+
+from secure_exec.audit.review import (
+    QUERY_COLUMNS,
+    EventFilter,
+    ReadStats,
+    build_report,
+    display,
+    explain,
+    find_event,
+    format_table,
+    parse_time,
+    read_events,
+    suggest_policy,
+)
+from secure_exec.audit.verify import verify_log
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+Handler = Callable[[argparse.Namespace], int]
+
+
+class UsageError(Exception):
+    """Bad arguments or unreadable input: exit code 2."""
+
+
+def load_key(*, key_file: str | None = None, key_env: str | None = None) -> bytes | None:
+    """The checkpoint HMAC key: a file's exact bytes, or an env var's UTF-8 text.
+
+    Either may be written as ``hex:<hex digits>`` to carry arbitrary bytes.
+    """
+    raw: bytes
+    if key_file is not None:
+        try:
+            with open(key_file, "rb") as fh:
+                raw = fh.read()
+        except OSError as exc:
+            raise UsageError(f"cannot read key file {key_file!r}: {exc.strerror or exc}") from exc
+        source = f"key file {key_file!r}"
+    elif key_env is not None:
+        value = os.environ.get(key_env)
+        if value is None:
+            raise UsageError(f"environment variable {key_env!r} is not set")
+        raw = value.encode("utf-8")
+        source = f"environment variable {key_env!r}"
+    else:
+        return None
+    if raw.startswith(b"hex:"):
+        try:
+            raw = bytes.fromhex(raw[4:].decode("ascii").strip())
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise UsageError(f"{source} starts with 'hex:' but the rest is not hex") from exc
+    if not raw:
+        raise UsageError(f"{source} is empty")
+    return raw
+
+
+def _time_arg(text: str) -> Any:
+    try:
+        return parse_time(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not an RFC 3339 time: {text!r}") from exc
+
+
+def _events(path: str, stats: ReadStats) -> Any:
+    if not os.path.isfile(path):
+        raise UsageError(f"audit log {path!r} does not exist or is not a file")
+    return read_events(path, stats)
+
+
+def _warn_skipped(stats: ReadStats, err: TextIO) -> None:
+    if stats.skipped:
+        err.write(f"note: skipped {stats.skipped} malformed or partial line(s); run `verify` for details\n")
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    key = load_key(key_file=args.key_file, key_env=args.key_env)
+    if not os.path.isfile(args.file):
+        raise UsageError(f"audit log {args.file!r} does not exist or is not a file")
+    try:
+        result = verify_log(args.file, key=key, expect_closed=args.expect_closed)
+    except OSError as exc:
+        raise UsageError(f"cannot read {args.file!r}: {exc.strerror or exc}") from exc
+    out: TextIO = args.stdout
+    if result.problem is None:
+        signed = f", {result.signed_checkpoints_checked} signature(s) verified" if key is not None else ""
+        out.write(
+            f"OK: {result.events} event(s), seq 1..{result.last_seq}, {result.checkpoints} checkpoint(s){signed}"
+            f"{', closed cleanly' if result.closed else ''}\n"
+            f"last hash {display(result.last_hash)}\n"
+        )
+        for note in result.notes:
+            out.write(f"note: {display(note, 300)}\n")
+        return EXIT_OK
+    p = result.problem
+    out.write(f"FAILED at seq {p.seq} (line {p.line}): {display(p.what, 600)}\n")
+    out.write(f"verified before it: {result.events} event(s), up to seq {result.last_seq}\n")
+    return EXIT_FAILED
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    flt = EventFilter(
+        plugin=args.plugin, capability=args.capability, op=args.op, decision=args.decision,
+        event=args.event, since=args.since, until=args.until, resource=args.resource,
+    )
+    stats = ReadStats()
+    out: TextIO = args.stdout
+    matched = [ev for ev in _events(args.file, stats) if flt.matches(ev)]
+    if args.limit is not None:
+        matched = matched[-args.limit :] if args.limit else []
+    if args.format == "table":
+        out.write(format_table([[ev.get(c) for c in QUERY_COLUMNS] for ev in matched], QUERY_COLUMNS) + "\n")
+    else:
+        for ev in matched:
+            # ensure_ascii: bidi and other invisible characters become \\uXXXX, still valid JSON.
+            out.write(json.dumps(ev, ensure_ascii=True, separators=(",", ":")) + "\n")
+    _warn_skipped(stats, args.stderr)
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    stats = ReadStats()
+    args.stdout.write(build_report(_events(args.file, stats), top=args.top))
+    _warn_skipped(stats, args.stderr)
+    return EXIT_OK
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    stats = ReadStats()
+    target, everything = find_event(_events(args.file, stats), args.event_id)
+    _warn_skipped(stats, args.stderr)
+    if target is None:
+        args.stdout.write(f"no event with id {display(args.event_id, 80)} (or the prefix is ambiguous)\n")
+        return EXIT_FAILED
+    args.stdout.write(explain(target, everything))
+    return EXIT_OK
+
+
+def cmd_suggest_policy(args: argparse.Namespace) -> int:
+    stats = ReadStats()
+    args.stdout.write(suggest_policy(_events(args.file, stats), plugin=args.plugin))
+    _warn_skipped(stats, args.stderr)
+    return EXIT_OK
+
+
+def add_audit_commands(sub: Any) -> None:
+    """Add verify/query/report/explain/suggest-policy to an argparse subparsers object."""
+
+    def command(name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
+        p: argparse.ArgumentParser = sub.add_parser(name, help=help_text, description=help_text)
+        p.add_argument("file", metavar="FILE", help="audit log (JSON lines)")
+        p.set_defaults(func=handler)
+        return p
+
+    v = command("verify", cmd_verify, "check the hash chain, seq continuity, checkpoints and partial lines")
+    keys = v.add_mutually_exclusive_group()
+    keys.add_argument("--key-file", metavar="F", help="checkpoint HMAC key: the file's bytes (or 'hex:...')")
+    keys.add_argument("--key-env", metavar="VAR", help="checkpoint HMAC key from an environment variable")
+    v.add_argument(
+        "--expect-closed", action="store_true",
+        help="require a final checkpoint at the end (detects tail truncation when a key is given)",
+    )
+
+    q = command("query", cmd_query, "print the events matching every given filter")
+    q.add_argument("--plugin", help="plugin id (glob)")
+    q.add_argument("--capability", help="fs, network, child_process, env ...")
+    q.add_argument("--op", help="operation, e.g. read")
+    q.add_argument("--decision", choices=("allow", "deny"), help="permission decisions only")
+    q.add_argument("--event", help="event name (glob), e.g. 'plugin.*'")
+    q.add_argument("--since", type=_time_arg, help="RFC 3339 time (inclusive)")
+    q.add_argument("--until", type=_time_arg, help="RFC 3339 time (inclusive)")
+    q.add_argument("--resource", metavar="GLOB", help="canonical resource (glob)")
+    q.add_argument("--limit", type=int, metavar="N", help="only the last N matches")
+    q.add_argument("--format", choices=("jsonl", "table"), default="jsonl")
+
+    r = command("report", cmd_report, "counts of allows and denies per plugin and capability, top denials, limits")
+    r.add_argument("--top", type=int, default=10, help="how many denied resources to list")
+
+    e = command("explain", cmd_explain, "why an event happened: decision, rule, source, policy and outcome")
+    e.add_argument("event_id", metavar="EVENT_ID", help="event id (or a unique prefix of 6+ characters)")
+
+    s = command(
+        "suggest-policy", cmd_suggest_policy, "print the minimal policy TOML allowing exactly what the log used"
+    )
+    s.add_argument("--plugin", help="only this plugin's accesses")
+
+
+def register(subparsers: Any) -> None:
+    """Mount ``audit`` (with its subcommands) on a parent CLI, e.g. ``secure-exec audit ...``.
+
+    Each leaf sets ``func(args) -> int``; call :func:`run_handler` to get usage errors mapped to 2.
+    """
+    audit = subparsers.add_parser("audit", help="verify and review audit logs", description=__doc__)
+    add_audit_commands(audit.add_subparsers(dest="audit_command", metavar="COMMAND", required=True))
+
+
+def run_handler(args: argparse.Namespace, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    """Run the ``func`` an audit subcommand set, mapping input problems to exit code 2."""
+    args.stdout = stdout if stdout is not None else sys.stdout
+    args.stderr = stderr if stderr is not None else sys.stderr
+    try:
+        code: int = args.func(args)
+    except UsageError as exc:
+        args.stderr.write(f"secure-exec audit: error: {display(str(exc), 500)}\n")
+        return EXIT_USAGE
+    except OSError as exc:
+        args.stderr.write(f"secure-exec audit: error: {display(str(exc), 500)}\n")
+        return EXIT_USAGE
+    return code
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="secure-exec audit", description=__doc__)
+    add_audit_commands(parser.add_subparsers(dest="audit_command", metavar="COMMAND", required=True))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Standalone entry: ``python -m secure_exec.cli.audit_cmd verify FILE``."""
+    try:
+        args = build_parser().parse_args(list(argv) if argv is not None else None)
+    except SystemExit as exc:  # argparse: --help is 0, usage errors are 2
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    return run_handler(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

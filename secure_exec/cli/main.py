@@ -1,0 +1,31 @@
+"""``secure-exec``: the root command line. Subcommands mount themselves with ``register``."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+from secure_exec.cli import audit_cmd
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="secure-exec", description="Run and review sandboxed JS plugins.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    audit_cmd.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(list(argv) if argv is not None else None)
+    except SystemExit as exc:  # argparse: --help is 0, usage errors are 2
+        return exc.code if isinstance(exc.code, int) else 2
+    if args.command == "audit":
+        return audit_cmd.run_handler(args)
+    handler = args.func
+    code: int = handler(args)
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
