@@ -96,7 +96,8 @@ FETCH = {
 def test_fetch_success_and_denial() -> None:
     src = """
     (async () => {
-      const r = await fetch('https://api.example.com/data', { method: 'POST', headers: { 'X-A': '1' }, body: 'payload' });
+      const init = { method: 'POST', headers: { 'X-A': '1' }, body: 'payload' };
+      const r = await fetch('https://api.example.com/data', init);
       console.log(r.status, r.ok, r.headers.get('Content-Type'), JSON.stringify(await r.json()), r.bodyUsed);
       const m = await fetch(new Request('https://api.example.com/missing'));
       console.log(m.status, m.ok, m.statusText, await m.text());

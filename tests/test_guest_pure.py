@@ -42,6 +42,14 @@ const values = [
   { longkeyname1: 'aaaaaaaaaa', longkeyname2: 'bbbbbbbbbb', longkeyname3: 'cccccccccc', longkeyname4: 'dddd' },
   new Boolean(true), new String('boxed'), [undefined, null], { [Symbol('k')]: 1 },
 ];
+values.push(
+  { a: [1, 'two', { three: 3 }], m: new Map([[1, 2]]), b: Buffer.from('hi') },
+  Array.from({ length: 30 }, (_, i) => i * 7), ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta', 'theta'],
+  { outer: { list: ['a fairly long string value', 'another fairly long string value'], n: { m: 1 } }, k: true },
+  [{ id: 1, name: 'first item name' }, { id: 2, name: 'second item name' }, { id: 3, name: 'third' }],
+  new Map([['key one', { nested: [1, 2, 3] }], ['key two', 'a string value that is long enough']]),
+  Array.from({ length: 120 }, (_, i) => i),
+);
 for (const v of values) console.log(inspect(v));
 console.log(inspect({ a: { b: { c: { d: 1 } } } }, { depth: 0 }), inspect('q\'s'), inspect("it's \"x\""));
 """,
@@ -121,14 +129,17 @@ assert.rejects(Promise.reject(new Error('r')), /r/).then(() => console.log('reje
 """,
     "text_clone": r"""
 const enc = new TextEncoder();
-console.log(enc.encoding, Array.from(enc.encode('a€')).join(','), JSON.stringify(enc.encodeInto('a€', new Uint8Array(3))));
+console.log(enc.encoding, Array.from(enc.encode('a€')).join(','),
+  JSON.stringify(enc.encodeInto('a€', new Uint8Array(3))));
 const dec = new TextDecoder();
 console.log(dec.decode(new Uint8Array([0xef, 0xbb, 0xbf, 0x68, 0x69])), dec.decode(new Uint8Array([0xff])).length);
-try { new TextDecoder('utf-8', { fatal: true }).decode(new Uint8Array([0xc3])); } catch (e) { console.log(e.name, e.code); }
+try { new TextDecoder('utf-8', { fatal: true }).decode(new Uint8Array([0xc3])); }
+catch (e) { console.log(e.name, e.code); }
 const sd = new TextDecoder(); const bytes = enc.encode('€');
 console.log(JSON.stringify(sd.decode(bytes.subarray(0, 2), { stream: true })), sd.decode(bytes.subarray(2)));
 console.log(new TextDecoder('utf-16le').decode(new Uint8Array([104, 0, 105, 0])), new TextDecoder('latin1').encoding);
-const src = { d: new Date(5), m: new Map([[1, { s: new Set([2]) }]]), a: [1, { b: 2 }], r: /x/gi, u: new Uint8Array([1, 2]) };
+const src = { d: new Date(5), m: new Map([[1, { s: new Set([2]) }]]), a: [1, { b: 2 }], r: /x/gi,
+  u: new Uint8Array([1, 2]) };
 src.self = src;
 const c = structuredClone(src);
 console.log(c !== src, c.self === c, c.d.getTime(), c.m.get(1).s.has(2), c.a[1].b, String(c.r), c.u[1], c.u !== src.u);

@@ -60,6 +60,7 @@ function inspect(value, opts) {
   if (o.depth === null) o.depth = Infinity;
   const seen = [];
   const circular = new Map();
+  let currentDepth = 0;
   return fmt(value, 0, true);
 
   function fmt(v, level, top) {
@@ -105,6 +106,7 @@ function inspect(value, opts) {
       if (keys.length === 0) return base;
     } else if (v instanceof Error) {
       base = v.stack && typeof v.stack === "string" && v.stack.includes(String(v.message)) ? v.stack.trimEnd() : `${v.name || "Error"}: ${v.message}` + (v.stack ? "\n" + String(v.stack).trimEnd() : "");
+      if (level > 0) base = base.replace(/\n/g, "\n" + " ".repeat(level * 2));
       keys = keys.filter((k) => k !== "stack" && k !== "message");
       if (keys.length === 0) return base;
     } else if (v instanceof Date) {
@@ -128,6 +130,7 @@ function inspect(value, opts) {
       return `[${name === null ? "Object: null prototype" : name}]`;
     }
     seen.push(v);
+    currentDepth = level;
     try {
       if (isArr) {
         braces = ["[", "]"];
@@ -197,12 +200,84 @@ function inspect(value, opts) {
       if (base && typeof v !== "function") return base;
       return `${prefix}${braces[0]}${braces[1]}`;
     }
+    // Node's reduceToSingleString: group long arrays into columns, then put everything on one line
+    // when the object is at most `compact` (3) levels deep and fits in breakLength (80).
     const start = prefix + braces[0];
-    const oneLine = `${start} ${entries.join(", ")} ${braces[1]}`;
-    const totalLen = entries.reduce((n, e) => n + e.length, 0) + entries.length;
-    if (!oneLine.includes("\n") && totalLen + start.length + level * 2 <= o.breakLength - 8) return oneLine;
-    const pad = "  ".repeat(level + 1);
-    return `${start}\n${pad}${entries.map((e) => e.replace(/\n/g, "\n" + "  ")).join(`,\n${pad}`)}\n${"  ".repeat(level)}${braces[1]}`;
+    const indentLvl = level * 2;
+    const isArrayLike = braces[0] === "[";
+    let output = entries;
+    if (isArrayLike && entries.length > 6) output = groupArrayElements(entries, indentLvl, v);
+    if (currentDepth - level < o.compact && output.length === entries.length) {
+      const startLen = output.length + indentLvl + start.length + 10;
+      if (isBelowBreakLength(output, startLen)) {
+        const joined = output.join(", ");
+        if (!joined.includes("\n")) return `${start} ${joined} ${braces[1]}`;
+      }
+    }
+    const ind = "\n" + " ".repeat(indentLvl);
+    return `${start}${ind}  ${output.join(`,${ind}  `)}${ind}${braces[1]}`;
+  }
+
+  function isBelowBreakLength(output, startLen) {
+    let total = output.length + startLen;
+    if (total + output.length > o.breakLength) return false;
+    for (const e of output) {
+      total += e.length;
+      if (total > o.breakLength) return false;
+    }
+    return true;
+  }
+
+  function groupArrayElements(output, indentLvl, value) {
+    let totalLength = 0;
+    let maxLength = 0;
+    let outputLength = output.length;
+    if (/^\.\.\. \d+ more items?$/.test(output[outputLength - 1])) outputLength--;
+    const separatorSpace = 2;
+    const dataLen = new Array(outputLength);
+    for (let i = 0; i < outputLength; i++) {
+      const len = output[i].length;
+      dataLen[i] = len;
+      totalLength += len + separatorSpace;
+      if (maxLength < len) maxLength = len;
+    }
+    const actualMax = maxLength + separatorSpace;
+    if (actualMax * 3 + indentLvl < o.breakLength && (totalLength / actualMax > 5 || maxLength <= 6)) {
+      const averageBias = Math.sqrt(actualMax - totalLength / output.length);
+      const biasedMax = Math.max(actualMax - 3 - averageBias, 1);
+      const columns = Math.min(
+        Math.round(Math.sqrt(2.5 * biasedMax * outputLength) / biasedMax),
+        Math.floor((o.breakLength - indentLvl) / actualMax),
+        o.compact * 4,
+        15,
+      );
+      if (columns <= 1) return output;
+      const tmp = [];
+      const maxLineLength = [];
+      for (let i = 0; i < columns; i++) {
+        let lineLength = 0;
+        for (let j = i; j < output.length; j += columns) if (dataLen[j] > lineLength) lineLength = dataLen[j];
+        maxLineLength.push(lineLength + separatorSpace);
+      }
+      let padStart = true;
+      for (let i = 0; i < output.length; i++) {
+        if (typeof value[i] !== "number" && typeof value[i] !== "bigint") { padStart = false; break; }
+      }
+      for (let i = 0; i < outputLength; i += columns) {
+        const max = Math.min(i + columns, outputLength);
+        let str = "";
+        let j = i;
+        for (; j < max - 1; j++) {
+          const cell = `${output[j]}, `;
+          str += padStart ? cell.padStart(maxLineLength[j - i], " ") : cell.padEnd(maxLineLength[j - i], " ");
+        }
+        str += padStart ? output[j].padStart(maxLineLength[j - i] - separatorSpace, " ") : output[j];
+        tmp.push(str);
+      }
+      if (outputLength < output.length) tmp.push(output[outputLength]);
+      return tmp;
+    }
+    return output;
   }
 }
 inspect.custom = Symbol.for("nodejs.util.inspect.custom");
