@@ -20,7 +20,7 @@ from secure_exec.errors import ConfigError, GuestError
 C = TypeVar("C")
 Handler = Callable[[C, dict[str, Any]], Any]
 
-CAPABILITIES = frozenset({"fs", "network", "child_process", "env"})
+CAPABILITIES = frozenset({"fs", "network", "child_process", "env", "host_function"})
 
 _log = structlog.get_logger("secure_exec.bridge")
 

@@ -15,13 +15,14 @@ import attrs
 import pluggy
 
 from secure_exec.errors import ConfigError
-from secure_exec.policy import Policy
+from secure_exec.policy import Policy, Rule, rule_from_mapping
 from secure_exec.providers.builtin import StaticProviders
 from secure_exec.providers.commands import SubprocessCommandExecutor
 from secure_exec.providers.env import MappingEnvProvider
-from secure_exec.providers.manager import create_plugin_manager
+from secure_exec.providers.manager import collect, create_plugin_manager
 from secure_exec.providers.memfs import InMemoryFileSystem
 from secure_exec.providers.protocols import CommandExecutor, FileSystemProvider, NetworkProvider
+from secure_exec.providers.types import ProviderContext
 from secure_exec.runtime.config import OsConfig, ProcessConfig
 
 HOST_PLUGIN_NAME = "secure_exec.node_driver"
@@ -44,6 +45,18 @@ class RuntimeDriverFactory:
     stack_limit: int = 512 * 2**10
     max_request_bytes: int = 8 * 2**20
     max_reply_bytes: int = 32 * 2**20
+
+
+def with_hook_rules(policy: Policy, pm: pluggy.PluginManager, plugin_id: str) -> Policy:
+    """``policy`` plus the rules hook implementations contribute (``secure_exec_policy_rules``).
+
+    A hook may return ``Rule`` objects or rule tables; anything else is a ConfigError naming the hook.
+    On a narrowed policy, an added allow rule still goes through the escalation check.
+    """
+    found = collect(pm.hook.secure_exec_policy_rules(context=ProviderContext(plugin_id=plugin_id, session_id="")))
+    rules = [r if isinstance(r, Rule) else rule_from_mapping(r, "secure_exec_policy_rules result", source="hook")
+             for r in found]
+    return policy.extend(rules=rules) if rules else policy
 
 
 def create_in_memory_file_system() -> InMemoryFileSystem:
@@ -89,7 +102,7 @@ def create_node_driver(
     )
     return SystemDriver(
         plugin_manager=pm,
-        policy=policy if policy is not None else Policy(permissions=permissions or {}),
+        policy=with_hook_rules(policy if policy is not None else Policy(permissions=permissions or {}), pm, ""),
         process_config=proc,
         os_config=os_config or OsConfig(),
     )

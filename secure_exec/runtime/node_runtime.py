@@ -106,7 +106,7 @@ class NodeRuntime:
         self.on_stdio = on_stdio
         self.audit_log = audit_log if audit_log is not None else _default_audit_log()
         self.plugin_id, self.plugin_version, self.plugin_digest = plugin_id, plugin_version, plugin_digest
-        self._dispatcher = _dispatcher(self.limits.max_request_bytes)
+        self.dispatcher = _dispatcher(self.limits.max_request_bytes)
         self._disposed = False
 
     # ----------------------------------------------------------------- seed API
@@ -150,7 +150,7 @@ class NodeRuntime:
 
     # ----------------------------------------------------------------- one run
 
-    def _session(self, process: ProcessConfig, on_stdio: Callable[[StdioEvent], None] | None,
+    def new_session(self, process: ProcessConfig, on_stdio: Callable[[StdioEvent], None] | None,
                  stdin: bytes) -> Session:
         sid = f"s-{os.getpid()}-{next(_session_ids)}-{uuid.uuid4().hex[:8]}"
         pm = self.driver.plugin_manager
@@ -172,20 +172,20 @@ class NodeRuntime:
             raise ConfigError(f"code must be a str, got {type(code).__name__}")
         if not isinstance(file_path, str) or not file_path.startswith("/"):
             raise ConfigError(f"file_path must be an absolute guest path, got {file_path!r}")
-        s = self._session(process or self.driver.process_config, on_stdio, stdin)
+        s = self.new_session(process or self.driver.process_config, on_stdio, stdin)
         deadline = None if self.limits.time_limit is None else time.monotonic() + self.limits.time_limit
-        inst = JSInstance(limits=self.limits, host_call=lambda raw: self._dispatcher.handle(s, raw),
+        inst = JSInstance(limits=self.limits, host_call=lambda raw: self.dispatcher.handle(s, raw),
                           module_loader=lambda spec, ref: load_module(s, spec, ref))
         self.audit_log.lifecycle("sandbox.started", s.gate.audit_ctx, file_path=file_path)
         try:
             exports: Any = None
             try:
-                self._budget(inst, deadline)
+                self.budget(inst, deadline)
                 if is_esm(code, file_path):
                     exports = inst.eval_module(code, file_path)
                 else:
                     exports = inst.call_function("__se_cjs", [file_path, code])
-                self._loop(inst, s, deadline)
+                self.drive(inst, s, deadline)
                 code_ = s.exit_code if s.exit_code is not None else int(inst.call_function("__se_finish", []) or 0)
                 return RunResult(code_, None, exports if want_exports else None)
             except JSError as e:
@@ -208,7 +208,7 @@ class NodeRuntime:
             inst.close()
             self.audit_log.lifecycle("sandbox.stopped", s.gate.audit_ctx)
 
-    def _budget(self, inst: JSInstance, deadline: float | None) -> None:
+    def budget(self, inst: JSInstance, deadline: float | None) -> None:
         """Give the next call into the guest only what is left of the run's time limit."""
         if deadline is None:
             return
@@ -217,9 +217,15 @@ class NodeRuntime:
             raise TimeLimitExceeded("time limit exceeded")
         inst.limits = attrs.evolve(inst.limits, time_limit=left)
 
-    def _loop(self, inst: JSInstance, s: Session, deadline: float | None) -> None:
-        """Settle host operations and run timers until no work is left (Node's event loop, in short)."""
+    def drive(self, inst: JSInstance, s: Session, deadline: float | None,
+              until: Callable[[], bool] | None = None) -> None:
+        """Settle host operations and run timers until no work is left (Node's event loop, in short).
+
+        With ``until``, stop as soon as it returns True (a plugin call whose promise has settled).
+        """
         while s.exit_code is None:
+            if until is not None and until():
+                return
             done = [op for op in s.async_ops.values() if op.future.done()]
             for op in done:
                 del s.async_ops[op.id]
@@ -229,11 +235,11 @@ class NodeRuntime:
                     ok, value = False, e.to_wire()
                 except Exception:  # noqa: BLE001 - a provider bug reaches the guest as a plain EIO
                     ok, value = False, GuestError("EIO", "EIO: host operation failed").to_wire()
-                self._budget(inst, deadline)
+                self.budget(inst, deadline)
                 inst.call_function("__se_settle", [op.id, ok, value])
             if s.exit_code is not None:
                 break
-            self._budget(inst, deadline)
+            self.budget(inst, deadline)
             delay = inst.call_function("__se_tick", [time.time() * 1000.0])
             pending = bool(inst.call_function("__se_pending", []))
             if not s.async_ops and (not isinstance(delay, int | float) or delay < 0) and not pending:
