@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import orjson
 import pytest
 
 from secure_exec.engine import EngineLimits, JSInstance
 from secure_exec.errors import ConfigError, GuestError, JSError, SandboxClosed
+
+
+def bridged_instance(**kw: Any) -> JSInstance:
+    """An instance with the core bridge exposed as global ``B`` (later bootstrap files hide the global)."""
+    js = JSInstance(**kw)
+    js.eval_privileged("(b) => { globalThis.B = b }")
+    return js
+
 
 
 @pytest.fixture(params=["fast", "public"])
@@ -135,15 +144,19 @@ def test_raw_primitive_is_hidden_and_bridge_is_frozen(path: str) -> None:
     with JSInstance() as js:
         assert js.eval_script("typeof __se_host_call") == "undefined"
         assert js.eval_script("Object.getOwnPropertyNames(globalThis).filter(n => /host_call/i.test(n))") == []
-        assert js.eval_script("Object.isFrozen(__secure_exec_bridge)") is True
+        assert js.eval_script("typeof __se_register_bridge") == "undefined"
+        assert js.eval_privileged("(b) => Object.isFrozen(b) && typeof b.hostCall") == "function"
+        # visible or hidden by a later bootstrap file, it is never enumerable
         assert js.eval_script("Object.keys(globalThis).includes('__secure_exec_bridge')") is False
+        with pytest.raises(JSError, match="must evaluate to a function"):
+            js.eval_privileged("42")
 
 
 def test_host_call_round_trip_and_errors(path: str) -> None:
-    with JSInstance(host_call=echo_host) as js:
-        assert js.eval_script("__secure_exec_bridge.call('fs.read', {p: 'é'})") == {"op": "fs.read", "args": {"p": "é"}}
+    with bridged_instance(host_call=echo_host) as js:
+        assert js.eval_script("B.call('fs.read', {p: 'é'})") == {"op": "fs.read", "args": {"p": "é"}}
         err = js.eval_script(
-            "try { __secure_exec_bridge.call('fail', {}) } catch (e) {"
+            "try { B.call('fail', {}) } catch (e) {"
             " ({name: e.name, code: e.code, msg: e.message, errno: e.errno, path: e.path, isErr: e instanceof Error}) }"
         )
         assert err == {
@@ -157,30 +170,30 @@ def test_host_call_round_trip_and_errors(path: str) -> None:
 
 
 def test_large_reply_goes_through_take(path: str) -> None:
-    with JSInstance(host_call=echo_host) as js:
+    with bridged_instance(host_call=echo_host) as js:
         n = 40_000  # ~360 KB: far above the 64 KiB in-place reply buffer
-        assert js.eval_script(f"__secure_exec_bridge.call('big', {{n: {n}}}).length") == 4 * n
-        assert js.eval_script("__secure_exec_bridge.call('big', {n: 3})") == "é€😀" * 3
+        assert js.eval_script(f"B.call('big', {{n: {n}}}).length") == 4 * n
+        assert js.eval_script("B.call('big', {n: 3})") == "é€😀" * 3
 
 
 def test_host_bug_is_plain_eio(path: str) -> None:
     def broken(raw: bytes) -> tuple[bool, bytes]:
         raise RuntimeError("secret host detail /etc/passwd")
 
-    with JSInstance(host_call=broken) as js:
-        r = js.eval_script("try { __secure_exec_bridge.hostCall('x') } catch (e) { [e.code, e.message, e.stack] }")
+    with bridged_instance(host_call=broken) as js:
+        r = js.eval_script("try { B.hostCall('x') } catch (e) { [e.code, e.message, e.stack] }")
         assert r[0] == "EIO"
         assert "secret" not in json.dumps(r) and "passwd" not in json.dumps(r)
 
 
 def test_bad_reply_types_are_eio(path: str) -> None:
-    with JSInstance(host_call=lambda raw: (False, "not bytes")) as js:  # type: ignore[arg-type,return-value]
-        assert js.eval_script("try { __secure_exec_bridge.hostCall('x') } catch (e) { e.code }") == "EIO"
+    with bridged_instance(host_call=lambda raw: (False, "not bytes")) as js:  # type: ignore[arg-type,return-value]
+        assert js.eval_script("try { B.hostCall('x') } catch (e) { e.code }") == "EIO"
 
 
 def test_no_host_bridge_configured(path: str) -> None:
-    with JSInstance() as js:
-        assert js.eval_script("try { __secure_exec_bridge.hostCall('x') } catch (e) { e.code }") == "ENOSYS"
+    with bridged_instance() as js:
+        assert js.eval_script("try { B.hostCall('x') } catch (e) { e.code }") == "ENOSYS"
 
 
 def test_reentry_from_host_call_is_refused(path: str) -> None:
@@ -190,18 +203,18 @@ def test_reentry_from_host_call_is_refused(path: str) -> None:
         holder[0].eval_script("1")  # raises SandboxBusy -> the guest sees EIO
         return False, b"1"
 
-    with JSInstance(host_call=reenter) as js:
+    with bridged_instance(host_call=reenter) as js:
         holder.append(js)
-        assert js.eval_script("try { __secure_exec_bridge.hostCall('x') } catch (e) { e.code }") == "EIO"
+        assert js.eval_script("try { B.hostCall('x') } catch (e) { e.code }") == "EIO"
         assert js.eval_script("2+2") == 4
 
 
 def test_async_settle_mechanism(path: str) -> None:
-    with JSInstance() as js:
+    with bridged_instance() as js:
         js.eval_script(
-            "globalThis.out = []; const d = __secure_exec_bridge.defer(); globalThis.pid = d.id;"
+            "globalThis.out = []; const d = B.defer(); globalThis.pid = d.id;"
             "d.promise.then(v => out.push(['ok', v]), e => out.push(['err', e.code, e.message]));"
-            "const d2 = __secure_exec_bridge.defer(); globalThis.pid2 = d2.id;"
+            "const d2 = B.defer(); globalThis.pid2 = d2.id;"
             "d2.promise.then(v => out.push(['ok', v]), e => out.push(['err', e.code, e.message]));"
         )
         pid, pid2 = js.eval_script("[pid, pid2]")
@@ -210,7 +223,7 @@ def test_async_settle_mechanism(path: str) -> None:
         assert js.call_function("__se_settle", [pid2, False, {"code": "ECONNREFUSED", "message": "refused"}]) is True
         js.run_jobs()
         assert js.eval_script("out") == [["ok", {"body": "hi"}], ["err", "ECONNREFUSED", "refused"]]
-        assert js.eval_script("__secure_exec_bridge.pendingCount()") == 0
+        assert js.eval_script("B.pendingCount()") == 0
 
 
 def test_run_jobs_counts(path: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -12,6 +14,14 @@ from secure_exec.errors import GuestError
 
 I32 = st.integers(min_value=-(2**31), max_value=2**31 - 1)
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def bridged_instance(**kw: Any) -> JSInstance:
+    """An instance with the core bridge exposed as global ``B`` (later bootstrap files hide the global)."""
+    js = JSInstance(**kw)
+    js.eval_privileged("(b) => { globalThis.B = b }")
+    return js
+
 
 
 def strict_host(raw: bytes) -> tuple[bool, bytes]:
@@ -53,7 +63,7 @@ _shared: dict[str, JSInstance] = {}
 
 def _instance() -> JSInstance:
     if "js" not in _shared or _shared["js"].closed:
-        _shared["js"] = JSInstance(host_call=strict_host, limits=EngineLimits(time_limit=5))
+        _shared["js"] = bridged_instance(host_call=strict_host, limits=EngineLimits(time_limit=5))
     return _shared["js"]
 
 
@@ -63,7 +73,7 @@ def test_arbitrary_request_strings_from_js(text: str) -> None:
     """Any JS string (lone surrogates give invalid UTF-8 on the wire) gets a reply or a JS Error."""
     js = _instance()
     js.eval_script("globalThis.lastReq = null")
-    js.call_function("eval", ["globalThis.h = (s) => { try { return __secure_exec_bridge.hostCall(s) } "
+    js.call_function("eval", ["globalThis.h = (s) => { try { return B.hostCall(s) } "
                               "catch (e) { return 'E:' + e.code } }"])
     r = js.call_function("h", [text])
     assert isinstance(r, str)
@@ -75,8 +85,8 @@ def test_arbitrary_request_strings_from_js(text: str) -> None:
 @given(reply=st.binary(max_size=2000), is_err=st.booleans())
 def test_arbitrary_reply_bytes(reply: bytes, is_err: bool) -> None:
     """Invalid UTF-8, non-JSON error replies and binary junk from the host never break the guest or host."""
-    with JSInstance(host_call=lambda raw: (is_err, reply)) as js:
-        r = js.eval_script("try { typeof __secure_exec_bridge.hostCall('x') } catch (e) { 'E:' + typeof e.message }")
+    with bridged_instance(host_call=lambda raw: (is_err, reply)) as js:
+        r = js.eval_script("try { typeof B.hostCall('x') } catch (e) { 'E:' + typeof e.message }")
         assert r in ("string", "E:string")
         assert js.eval_script("1+1") == 2
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import orjson
 import pytest
@@ -13,6 +14,14 @@ from secure_exec.engine import EngineLimits, JSInstance
 from secure_exec.errors import MemoryLimitExceeded, SandboxBusy, StackLimitExceeded, TimeLimitExceeded
 
 MiB = 1 << 20
+
+
+def bridged_instance(**kw: Any) -> JSInstance:
+    """An instance with the core bridge exposed as global ``B`` (later bootstrap files hide the global)."""
+    js = JSInstance(**kw)
+    js.eval_privileged("(b) => { globalThis.B = b }")
+    return js
+
 
 
 @pytest.fixture(params=["fast", "public"])
@@ -59,10 +68,10 @@ def test_epoch_backstop_when_the_guest_cannot_poll(path: str) -> None:
         time.sleep(0.6)  # beyond 0.05 s * 1.5 + 25 ticks of 10 ms
         return False, b"1"
 
-    with JSInstance(limits=EngineLimits(time_limit=0.05), host_call=slow_host) as js:
+    with bridged_instance(limits=EngineLimits(time_limit=0.05), host_call=slow_host) as js:
         js.eval_script("globalThis.marker = 1")
         with pytest.raises(TimeLimitExceeded, match="hard time limit"):
-            js.eval_script("__secure_exec_bridge.hostCall('x'); for(;;){}")
+            js.eval_script("B.hostCall('x'); for(;;){}")
         assert js.generation == 1
         assert js.eval_script("typeof marker") == "undefined"  # state was reset
         assert js.eval_script("1+1") == 2
@@ -137,9 +146,9 @@ def test_oversized_request_is_refused_before_the_host_sees_it(path: str) -> None
         seen.append(len(raw))
         return False, b"true"
 
-    with JSInstance(limits=EngineLimits(max_request_bytes=1000), host_call=host) as js:
-        assert js.eval_script("__secure_exec_bridge.hostCall('x'.repeat(1000))") == "true"
-        r = js.eval_script("try { __secure_exec_bridge.hostCall('x'.repeat(1001)) } catch (e) { [e.code, e.message] }")
+    with bridged_instance(limits=EngineLimits(max_request_bytes=1000), host_call=host) as js:
+        assert js.eval_script("B.hostCall('x'.repeat(1000))") == "true"
+        r = js.eval_script("try { B.hostCall('x'.repeat(1001)) } catch (e) { [e.code, e.message] }")
         assert r[0] == "ERR_PAYLOAD_TOO_LARGE"
         assert "1001" in r[1] and "1000" in r[1]
         assert seen == [1000]
@@ -149,9 +158,9 @@ def test_oversized_reply_is_refused(path: str) -> None:
     def host(raw: bytes) -> tuple[bool, bytes]:
         return False, orjson.dumps("y" * int(raw))
 
-    with JSInstance(limits=EngineLimits(max_reply_bytes=100_000), host_call=host) as js:
-        assert js.eval_script("__secure_exec_bridge.hostCall('99000').length") == 99002
-        r = js.eval_script("try { __secure_exec_bridge.hostCall('100000') } catch (e) { e.code }")
+    with bridged_instance(limits=EngineLimits(max_reply_bytes=100_000), host_call=host) as js:
+        assert js.eval_script("B.hostCall('99000').length") == 99002
+        r = js.eval_script("try { B.hostCall('100000') } catch (e) { e.code }")
         assert r == "ERR_PAYLOAD_TOO_LARGE"
 
 
@@ -165,11 +174,11 @@ def test_busy_from_another_thread(path: str) -> None:
 
     errors: list[BaseException] = []
     results: list[object] = []
-    with JSInstance(host_call=host) as js:
+    with bridged_instance(host_call=host) as js:
 
         def owner() -> None:
             try:
-                results.append(js.eval_script("__secure_exec_bridge.call('wait', {})"))
+                results.append(js.eval_script("B.call('wait', {})"))
             except BaseException as e:
                 errors.append(e)
 

@@ -119,6 +119,15 @@ class JSInstance:
         src, fn = self._text(source, "source"), self._name(filename, "filename")
         return self._run_with_input(src + b"\0" + fn + b"\0", "sb_eval", len(src), 2)
 
+    def eval_privileged(self, source: str, filename: str = "<host>") -> Any:
+        """Host-only: ``source`` must evaluate to a function, which is called with the core bridge
+        (``hostCall``, ``call``, ``defer``, ``pendingCount``) even when later bootstrap files hid it.
+
+        For the runtime's own glue and for tests. Never pass plugin code here.
+        """
+        src, fn = self._text(source, "source"), self._name(filename, "filename")
+        return self._run_with_input(src + b"\0" + fn + b"\0", "sb_eval", len(src), 2 | 4)
+
     def eval_module(self, source: str, filename: str) -> dict[str, Any]:
         """Evaluate an ES module (top-level await allowed); returns its namespace as JSON-safe data.
 

@@ -8,11 +8,16 @@
  *   __secure_exec_bridge.call(op, args) -> value                   (JSON {op, args} in, JSON value out)
  *   __secure_exec_bridge.defer() -> {id, promise}                  (for host-started async operations)
  *   __se_settle(id, ok, value) -> boolean                          (the host settles a deferred promise)
+ *
+ * The same bridge object is also registered with the C glue, so host-privileged code
+ * (JSInstance.eval_privileged) can reach it after a later file has hidden the global.
  */
 (function (g) {
   "use strict";
   const rawHostCall = g.__se_host_call;
+  const registerBridge = g.__se_register_bridge;
   delete g.__se_host_call;
+  delete g.__se_register_bridge;
   const stringify = JSON.stringify;
   const parse = JSON.parse;
   const ErrorCtor = Error;
@@ -67,6 +72,8 @@
     defer,
     pendingCount: () => pending.size,
   });
+  // Kept by the C glue for host-privileged evals (JSInstance.eval_privileged); absent in JS-only test hosts.
+  if (typeof registerBridge === "function") registerBridge(bridge);
   Object.defineProperty(g, "__secure_exec_bridge", {
     value: bridge,
     writable: false,

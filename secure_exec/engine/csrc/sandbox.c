@@ -16,7 +16,9 @@
  *            sb_inbuf(n) -> ptr; sb_result_hdr() -> ptr to {out_ptr, out_len};
  *            sb_eval(src_len, flags, budget_ns:i64) -> rc      in_buf = "src\0filename\0"; flags: 1 = module,
  *                                                              2 = a promise still pending after the jobs
- *                                                              ran yields undefined instead of an error
+ *                                                              ran yields undefined instead of an error,
+ *                                                              4 = host-privileged: the script's value is a
+ *                                                              function, called with the core bridge
  *            sb_call(name_len, args_len, budget_ns:i64) -> rc  in_buf = "name\0args-json\0"
  *            sb_run_jobs(budget_ns:i64) -> rc; sb_jobs_run() -> count; sb_gc(); sb_memory_usage();
  *            sb_reseed(seed:i64).
@@ -50,6 +52,7 @@ static int interrupted;
 static int32_t jobs_run;
 static int allow_pending;       /* sb_eval flag 2: a still-pending promise result becomes undefined */
 static JSValue module_registry; /* filename -> namespace; held by C, unreachable from JS */
+static JSValue core_bridge;     /* the bridge object 00-core.js registered, for host-privileged evals */
 static char *loaded_name;       /* module source parked by normalize for the loader */
 static char *loaded_src;
 static size_t loaded_len;
@@ -252,7 +255,14 @@ static JSValue throw_reply_error(JSContext *c, const char *p, size_t n) {
     JSValue err = JS_NewError(c);
     if (JS_IsException(err))
         return JS_EXCEPTION;
-    JSValue obj = JS_ParseJSON(c, p, n, "<host>");
+    /* QuickJS's parsers read up to a NUL: the reply buffer holds older, longer data after it. */
+    char *z = malloc(n + 1);
+    if (!z)
+        return JS_ThrowOutOfMemory(c);
+    memcpy(z, p, n);
+    z[n] = 0;
+    JSValue obj = JS_ParseJSON(c, z, n, "<host>");
+    free(z);
     if (JS_IsException(obj) || !JS_IsObject(obj)) {
         if (JS_IsException(obj))
             JS_FreeValue(c, JS_GetException(c));
@@ -322,6 +332,16 @@ static JSValue js_host_call(JSContext *c, JSValueConst this_val, int argc, JSVal
     if (owned)
         free(p);
     return res;
+}
+
+/* JS: registerBridge(obj), once, by 00-core.js: keeps the bridge reachable for sb_eval flag 4 even
+ * after later bootstrap files hide it from user code. */
+static JSValue js_register_bridge(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv) {
+    (void)this_val;
+    if (!JS_IsUndefined(core_bridge) || argc < 1 || !JS_IsObject(argv[0]))
+        return JS_ThrowTypeError(c, "the bridge can be registered once, with an object");
+    core_bridge = JS_DupValue(c, argv[0]);
+    return JS_UNDEFINED;
 }
 
 /* Module resolution: ask the host once for (resolved name, source); park the source for the loader. */
@@ -429,8 +449,12 @@ EXPORT("sb_init") int32_t sb_init(int32_t mem_limit, int32_t stack_limit) {
     ctx->hash_seed = 0x2545F491u;
     set_time_origin(0);
     module_registry = JS_NewObject(ctx);
+    core_bridge = JS_UNDEFINED;
     JSValue g = JS_GetGlobalObject(ctx);
     JS_DefinePropertyValueStr(ctx, g, "__se_host_call", JS_NewCFunction(ctx, js_host_call, "hostCall", 1),
+                              JS_PROP_CONFIGURABLE | JS_PROP_WRITABLE);
+    JS_DefinePropertyValueStr(ctx, g, "__se_register_bridge",
+                              JS_NewCFunction(ctx, js_register_bridge, "registerBridge", 1),
                               JS_PROP_CONFIGURABLE | JS_PROP_WRITABLE);
     JS_FreeValue(ctx, g);
     JS_UpdateStackTop(rt);
@@ -487,8 +511,17 @@ EXPORT("sb_eval") int32_t sb_eval(int32_t src_len, int32_t flags, int64_t budget
     const char *filename = in_buf + src_len + 1;
     begin(budget_ns);
     allow_pending = (flags & 2) != 0;
-    if (!(flags & 1))
-        return end(finish(JS_Eval(ctx, src, (size_t)src_len, filename, JS_EVAL_TYPE_GLOBAL)));
+    if (!(flags & 1)) {
+        JSValue v = JS_Eval(ctx, src, (size_t)src_len, filename, JS_EVAL_TYPE_GLOBAL);
+        if ((flags & 4) && !JS_IsException(v)) { /* host-privileged: call the value with the bridge */
+            JSValue r = JS_IsFunction(ctx, v)
+                            ? JS_Call(ctx, v, JS_UNDEFINED, 1, (JSValueConst *)&core_bridge)
+                            : JS_ThrowTypeError(ctx, "a privileged script must evaluate to a function");
+            JS_FreeValue(ctx, v);
+            v = r;
+        }
+        return end(finish(v));
+    }
     JSValue m = JS_Eval(ctx, src, (size_t)src_len, filename, JS_EVAL_TYPE_MODULE | JS_EVAL_FLAG_COMPILE_ONLY);
     if (JS_IsException(m))
         return end(finish(m));
