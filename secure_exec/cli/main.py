@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from secure_exec.cli import audit_cmd
+from secure_exec.cli import audit_cmd, run_cmd
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="secure-exec", description="Run and review sandboxed JS plugins.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     audit_cmd.register(sub)
+    run_cmd.register(sub)
     return parser
 
 
