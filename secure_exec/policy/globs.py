@@ -52,6 +52,18 @@ def path_glob_regex(pattern: str) -> str:
     return "".join(out)
 
 
+def literal_affixes(pattern: str) -> tuple[str, str]:
+    """Literal prefix and suffix every match of a path glob has (a cheap pre-filter before the regex)."""
+    first = min((i for i, ch in enumerate(pattern) if ch in _WILD), default=-1)
+    if first < 0:
+        return pattern, pattern
+    prefix = pattern[:first]
+    if pattern.startswith("**", first) and prefix.endswith("/"):
+        prefix = prefix[:-1]  # "/data/**" also matches "/data"
+    last = max(i for i, ch in enumerate(pattern) if ch in _WILD)
+    return prefix, pattern[last + 1:]
+
+
 def name_glob_regex(pattern: str) -> str:
     return _segment_regex(pattern, ".*", ".")
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from secure_exec.errors import ConfigError
-from secure_exec.policy.ipaddr import NET_GUARDS, host_name_guard, ip_guard
+from secure_exec.policy.ipaddr import NET_GUARDS
 from secure_exec.policy.requests import ChildProcessAccessRequest, FsAccessRequest, NetworkAccessRequest
 
 FS_GUARDS = {"fs.proc": "/proc", "fs.sys": "/sys", "fs.dev": "/dev"}
@@ -66,14 +66,10 @@ def _what(guard: str) -> str:
 
 
 def net_guard(request: NetworkAccessRequest, waived: frozenset[str]) -> GuardHit | None:
-    for h in request.hosts:
-        g = host_name_guard(h)
-        if g is not None and g not in waived:
-            return g, f"host {h!r} is {_what(g)} by definition"
-    for ip in request.ips:
-        g = ip_guard(ip)
-        if g is not None and g not in waived:
-            return g, f"address {ip} is {_what(g)}"
+    for what, g in request.guard_hits:  # classified once when the request was built
+        if g not in waived:
+            suffix = " by definition" if what.startswith("host") else ""
+            return g, f"{what} is {_what(g)}{suffix}"
     return None
 
 

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import attrs
 
 from secure_exec.errors import ConfigError
-from secure_exec.policy.ipaddr import IPAddress, normalize_host, parse_ip_literal
+from secure_exec.policy.ipaddr import IPAddress, host_name_guard, ip_guard, normalize_host, parse_ip_literal
 
 FS_OPS = frozenset({
     "read", "write", "mkdir", "readdir", "stat", "rm", "rename", "exists", "symlink", "readlink",
@@ -111,6 +111,8 @@ class NetworkAccessRequest:
     hosts: tuple[str, ...] = attrs.field(init=False, default=(), eq=False, repr=False)
     ips: tuple[IPAddress, ...] = attrs.field(init=False, default=(), eq=False, repr=False)
     effective_port: int | None = attrs.field(init=False, default=None, eq=False, repr=False)
+    # (what, guard name) for every host name and IP that a guard classifies: computed once here
+    guard_hits: tuple[tuple[str, str], ...] = attrs.field(init=False, default=(), eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         k = "NetworkAccessRequest"
@@ -166,6 +168,9 @@ class NetworkAccessRequest:
         object.__setattr__(self, "hosts", tuple(hosts))
         object.__setattr__(self, "ips", tuple(ips))
         object.__setattr__(self, "effective_port", port)
+        hits = [(f"host {h!r}", g) for h in hosts if (g := host_name_guard(h)) is not None]
+        hits += [(f"address {ip}", g) for ip in ips if (g := ip_guard(ip)) is not None]
+        object.__setattr__(self, "guard_hits", tuple(hits))
 
     @property
     def resource(self) -> str:

@@ -28,6 +28,7 @@ import attrs
 from secure_exec.errors import ConfigError
 from secure_exec.policy.globs import (
     compile_any,
+    literal_affixes,
     name_glob_covers,
     name_glob_regex,
     path_glob_covers,
@@ -179,18 +180,28 @@ class Rule:
                 return r.op in ops
 
             return by_op
-        full = rx.fullmatch
-        if opset is None:
-            def by_path(r: Any) -> bool:
-                return full(r.path) is not None
+        ops2 = opset if opset is not None else FS_OPS
+        # per pattern: literal prefix/suffix pre-filter, then the regex (most paths fail the filter)
+        items = tuple((*literal_affixes(p), re.compile(path_glob_regex(p), re.DOTALL).fullmatch) for p in self.paths)
+        if len(items) == 1:
+            (pre, suf, full), = items
 
-            return by_path
-        ops2 = opset
+            def one_path(r: Any) -> bool:
+                path = r.path
+                return r.op in ops2 and path.startswith(pre) and path.endswith(suf) and full(path) is not None
 
-        def by_op_path(r: Any) -> bool:
-            return r.op in ops2 and full(r.path) is not None
+            return one_path
 
-        return by_op_path
+        def any_path(r: Any) -> bool:
+            if r.op not in ops2:
+                return False
+            path = r.path
+            for pre, suf, full in items:
+                if path.startswith(pre) and path.endswith(suf) and full(path) is not None:
+                    return True
+            return False
+
+        return any_path
 
     def _generic_matcher(self) -> Callable[[Any], bool]:
         cap = self.capability
@@ -232,20 +243,30 @@ class Rule:
         allow = self.effect == "allow"
         if self._hosts:
             dns = r.op == "dns"
-
-            def host_ok(h: str) -> bool:
-                return any(p.matches(r.scheme, h, r.effective_port, dns=dns) for p in self._hosts)
-
-            if not (all(map(host_ok, r.hosts)) if allow else any(map(host_ok, r.hosts))):
+            hit_all, hit_any = True, False
+            for h in r.hosts:
+                ok = False
+                for p in self._hosts:
+                    if p.matches(r.scheme, h, r.effective_port, dns=dns):
+                        ok = True
+                        break
+                hit_all = hit_all and ok
+                hit_any = hit_any or ok
+            if not (hit_all if allow else hit_any):
                 return False
         if self._nets:
             if not r.ips:
                 return False
-
-            def ip_ok(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-                return any(ip.version == n.version and ip in n for n in self._nets)
-
-            return all(map(ip_ok, r.ips)) if allow else any(map(ip_ok, r.ips))
+            in_all, in_any = True, False
+            for ip in r.ips:
+                inside = False
+                for n in self._nets:
+                    if ip.version == n.version and ip in n:
+                        inside = True
+                        break
+                in_all = in_all and inside
+                in_any = in_any or inside
+            return in_all if allow else in_any
         return True
 
     def _match_child(self, r: ChildProcessAccessRequest) -> bool:
