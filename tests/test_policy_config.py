@@ -158,3 +158,26 @@ def test_from_flags_unscoped_and_errors() -> None:
         Policy.from_flags(allow_run=["git"])
     with pytest.raises(ConfigError, match="allow_net"):
         Policy.from_flags(allow_net="api.example.com")  # type: ignore[arg-type]
+
+
+def test_hook_contributions_are_labelled_and_validated() -> None:
+    from secure_exec.policy import Preset, Rule, hook_contributions
+
+    rules, presets = hook_contributions("acme", [
+        Rule("fs", "deny", paths=["/workspace/secret/**"]),
+        {"capability": "env", "effect": "allow", "names": ["ACME_*"]},
+        Preset("acme-read", (Rule("fs", "allow", paths=["/workspace/**"]),)),
+    ])
+    p = Policy(rules=rules, presets=presets)
+    d = p.decide(FsAccessRequest("read", "/workspace/secret/k"))
+    assert (d.allow, d.rule_id, d.rule_source) == (False, "hook:acme#1", "hook:acme")
+    d = p.decide(FsAccessRequest("read", "/workspace/a"))
+    assert (d.allow, d.rule_id, d.rule_source) == (True, "preset:acme-read#1", "hook:acme")
+    assert p.decide(EnvAccessRequest("read", "ACME_X")).rule_id == "hook:acme#2"
+    assert hook_contributions("acme", None) == ([], [])
+    with pytest.raises(ConfigError, match=r"hook:bad\[0\]"):
+        hook_contributions("bad", ["rule-a"])
+    with pytest.raises(ConfigError, match="hook:bad"):
+        hook_contributions("bad", "fs")
+    with pytest.raises(ConfigError, match=r"hook:bad\[0\]\.paths"):
+        hook_contributions("bad", [{"capability": "fs", "effect": "allow", "paths": "/x"}])

@@ -4,7 +4,7 @@ Resolution order (documented in docs/policy.md): guards -> deny rules -> the plu
 checks (the seed's ``permissions``) -> allow rules -> default deny.
 """
 
-from secure_exec.policy.config import load_presets_toml, policy_from_toml, rule_from_mapping
+from secure_exec.policy.config import hook_contributions, load_presets_toml, policy_from_toml, rule_from_mapping
 from secure_exec.policy.decision import PolicyDecision
 from secure_exec.policy.engine import Policy
 from secure_exec.policy.flags import policy_from_flags
@@ -46,6 +46,7 @@ __all__ = [
     "allow_all_network",
     "check_guards",
     "embedded_ipv4",
+    "hook_contributions",
     "ip_guard",
     "label",
     "load_presets_toml",

@@ -28,6 +28,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 from secure_exec.errors import ConfigError
 from secure_exec.policy.engine import Policy
 from secure_exec.policy.rules import Preset, Rule
@@ -153,3 +155,29 @@ def policy_from_toml(
         return Policy(rules=[*file_rules, *rules], presets=[*chosen, *presets], **kw)
     except ConfigError as e:
         raise ConfigError(f"{where}: {e.message}") from None
+
+
+def hook_contributions(plugin_name: str, items: object) -> tuple[list[Rule], list[Preset]]:
+    """Validate what a ``secure_exec_policy_rules``/``secure_exec_presets`` hook returned.
+
+    Accepts ``Rule``, ``Preset`` or rule tables (mappings); everything is labelled
+    ``hook:<plugin_name>`` so decisions name the hook. Anything else raises ``ConfigError`` naming
+    the plugin. Feed the result to ``Policy(rules=..., presets=...)`` or ``policy.extend(...)``.
+    """
+    source = f"hook:{plugin_name}"
+    if items is None:
+        return [], []
+    if isinstance(items, str | bytes | Mapping) or not hasattr(items, "__iter__"):
+        raise ConfigError(f"{source}: must return a sequence of rules/presets, got {type(items).__name__}")
+    rules: list[Rule] = []
+    presets: list[Preset] = []
+    for i, it in enumerate(items):
+        if isinstance(it, Rule):
+            rules.append(attrs.evolve(it, source=source))
+        elif isinstance(it, Preset):
+            presets.append(attrs.evolve(it, source=source))
+        elif isinstance(it, Mapping):
+            rules.append(rule_from_mapping(it, f"{source}[{i}]", source=source))
+        else:
+            raise ConfigError(f"{source}[{i}]: expected a Rule, Preset or rule table, got {type(it).__name__}")
+    return rules, presets
