@@ -114,6 +114,22 @@ def bootstrap_source(directory: Path = BOOTSTRAP_DIR) -> bytes:
     return b"".join(parts)
 
 
+def export_bootstrap_from_git(ref: str, dest: Path) -> Path:
+    """Write the bootstrap files as committed at ``ref`` into ``dest`` (ignores uncommitted edits)."""
+    rel = BOOTSTRAP_DIR.relative_to(REPO_ROOT).as_posix()
+    r = subprocess.run(["git", "-C", str(REPO_ROOT), "ls-tree", "--name-only", f"{ref}:{rel}"],
+                       capture_output=True, text=True)  # fmt: skip
+    if r.returncode != 0:
+        raise BuildError(f"git ls-tree {ref}:{rel} failed: {r.stderr.strip()}")
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in r.stdout.split():
+        blob = subprocess.run(["git", "-C", str(REPO_ROOT), "show", f"{ref}:{rel}/{name}"], capture_output=True)
+        if blob.returncode != 0:
+            raise BuildError(f"git show {ref}:{rel}/{name} failed")
+        (dest / name).write_bytes(blob.stdout)
+    return dest
+
+
 def bootstrap_header(js: bytes) -> str:
     """The bootstrap JS as a C byte array (no escaping pitfalls), NUL-terminated for the parser."""
     rows = [",".join(str(b) for b in js[i : i + 32]) for i in range(0, len(js), 32)]
@@ -168,8 +184,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-snapshot", action="store_true", help="skip wizer (slower sandbox start)")
     ap.add_argument("-o", "--output", type=Path, default=WASM_OUT)
     ap.add_argument("--bootstrap-dir", type=Path, default=BOOTSTRAP_DIR, help="where the bootstrap *.js files are")
+    ap.add_argument("--git-ref", help="take the bootstrap files as committed at this ref (e.g. HEAD)")
     ns = ap.parse_args(argv)
     try:
+        if ns.git_ref:
+            ns.bootstrap_dir = export_bootstrap_from_git(ns.git_ref, Path(tempfile.mkdtemp(prefix="se_bootstrap_")))
         if ns.check:
             with tempfile.TemporaryDirectory() as tmp:
                 fresh = Path(tmp) / "sandbox.wasm"
