@@ -187,3 +187,19 @@ def test_unknown_waiver_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="list of guard names"):
         Policy(waive="net.loopback")  # type: ignore[arg-type]
     assert {"fs.proc", "net.metadata", "net.cgnat", "child.env"} <= GUARD_NAMES
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1\\@public.example/", "http://%31%32%37.0.0.1/",
+                                 "http://\uff4c\uff4f\uff43\uff41\uff4c\uff48\uff4f\uff53\uff54/",
+                                 "http://127\u30020\u30020\u30021/", "http://0x7f.1\\.public.example/"])
+def test_parser_differential_hosts_are_guarded(url: str) -> None:
+    d = OPEN.decide(NetworkAccessRequest("fetch", url=url, method="GET", resolved_ips=("93.184.216.34",)))
+    assert not d.allow and d.rule_id == "guard:net.loopback"
+
+
+def test_parser_differential_hosts_must_all_match_an_allow_rule() -> None:
+    from secure_exec.policy import Rule
+    p = Policy(rules=[Rule("network", "allow", urls=["public.example"])])
+    d = p.decide(NetworkAccessRequest("fetch", url="http://8.8.8.8\\@public.example/", method="GET"))
+    assert not d.allow
+    assert p.decide(NetworkAccessRequest("fetch", url="http://public.example/", method="GET")).allow

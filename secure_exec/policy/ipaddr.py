@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import unicodedata
+from urllib.parse import unquote
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -84,6 +86,37 @@ def normalize_host(host: str) -> str:
     if h.endswith(".") and len(h) > 1:
         h = h[:-1]
     return h
+
+
+_DOTS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
+
+
+@functools.lru_cache(maxsize=4096)
+def _host_candidates(host: str) -> tuple[str, ...]:
+    return tuple(_compute_candidates(host))
+
+
+def host_candidates(host: str) -> list[str]:
+    """See ``_compute_candidates``; cached, returns a fresh list."""
+    return list(_host_candidates(host))
+
+
+def _compute_candidates(host: str) -> list[str]:
+    """Every host a lenient client could derive from ``host``: as given, percent-decoded, and
+    NFKC/IDNA-dot folded (``%31%32%37.0.0.1``, full-width ``ｌｏｃａｌｈｏｓｔ``, ``127。0。0。1``).
+
+    Guards and deny rules check all of them; allow rules must match all of them.
+    """
+    first = normalize_host(host)
+    out = [first]
+    h = first
+    if "%" in h:
+        h = normalize_host(unquote(h))
+    if not h.isascii():
+        h = normalize_host(unicodedata.normalize("NFKC", h).translate(_DOTS))
+    if h != first and h:
+        out.append(h)
+    return out
 
 
 def _inet_aton_part(part: str) -> int | None:

@@ -10,6 +10,7 @@ decision (parsed IPs, URL host/port) are computed once here, so ``decide()`` all
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -17,7 +18,7 @@ from urllib.parse import urlsplit
 import attrs
 
 from secure_exec.errors import ConfigError
-from secure_exec.policy.ipaddr import IPAddress, host_name_guard, ip_guard, normalize_host, parse_ip_literal
+from secure_exec.policy.ipaddr import IPAddress, host_candidates, host_name_guard, ip_guard, parse_ip_literal
 
 FS_OPS = frozenset({
     "read", "write", "mkdir", "readdir", "stat", "rm", "rename", "exists", "symlink", "readlink",
@@ -46,6 +47,20 @@ def _canonical_path(kind: str, field: str, value: object) -> str:
                          or value.endswith(("/", "/.", "/.."))):
         raise ConfigError(f"{kind}.{field}: {value!r} is not canonical (empty, '.' or '..' component)")
     return value
+
+
+_AUTHORITY = re.compile(r"[^:/?#]*://([^/\\?#]*)")
+
+
+def _whatwg_host(url: str) -> str | None:
+    """Host as a WHATWG URL parser reads it (authority ends at / \\ ? #; userinfo before the last @)."""
+    m = _AUTHORITY.match(url)
+    if m is None:
+        return None
+    rest = m.group(1).rsplit("@", 1)[-1]
+    if rest.startswith("["):
+        return rest[1:rest.find("]")] if "]" in rest else None
+    return rest.split(":", 1)[0] or None
 
 
 def _str_tuple(value: Iterable[str]) -> tuple[str, ...]:
@@ -133,7 +148,12 @@ class NetworkAccessRequest:
             if not parts.scheme or not parts.hostname:
                 raise ConfigError(f"{k}.url: {self.url!r} has no scheme or host")
             scheme = parts.scheme.lower()
-            hosts.append(normalize_host(parts.hostname))
+            hosts.extend(host_candidates(parts.hostname))
+            # WHATWG parsers end the authority at a backslash too ("http://127.0.0.1\\@x/"):
+            # check the host such a client would see as well
+            alt = _whatwg_host(self.url)
+            if alt:
+                hosts.extend(h for h in host_candidates(alt) if h not in hosts)
             if port is None:
                 port = url_port if url_port is not None else _DEFAULT_PORTS.get(scheme)
         elif self.op in ("connect", "listen"):
@@ -141,9 +161,7 @@ class NetworkAccessRequest:
         if self.hostname is not None:
             if not isinstance(self.hostname, str) or not self.hostname:
                 raise ConfigError(f"{k}.hostname: must be a non-empty str")
-            h = normalize_host(self.hostname)
-            if h not in hosts:
-                hosts.append(h)
+            hosts.extend(h for h in host_candidates(self.hostname) if h not in hosts)
         if not hosts:
             raise ConfigError(f"{k}: needs a url or a hostname")
         if self.method is not None and not isinstance(self.method, str):
