@@ -10,33 +10,48 @@ const host = require("./internal/host.js");
 host.install(globalThis);
 
 const loop = require("./internal/loop.js");
+require("./internal/patches.js");
 const mod = require("./internal/module.js");
 const { Buffer } = require("buffer");
 const { process, finish } = require("./modules/process.js");
 
 const def = mod.defineBuiltin;
 def("assert", () => require("./modules/assert.js"));
-def("assert/strict", () => require("./modules/assert.js"));
-def("buffer", () => require("buffer"));
+def("assert/strict", () => require("./modules/assert.js").strict);
+def("buffer", () => {
+  const b = require("buffer");
+  return Object.assign({}, b, {
+    constants: { MAX_LENGTH: b.kMaxLength, MAX_STRING_LENGTH: 536870888 },
+    atob: globalThis.atob, btoa: globalThis.btoa,
+    isUtf8: (v) => { try { new (require("./modules/text.js").TextDecoder)("utf-8", { fatal: true }).decode(v); return true; } catch { return false; } },
+    isAscii: (v) => { for (const x of new Uint8Array(v.buffer || v, v.byteOffset || 0, v.byteLength)) if (x > 127) return false; return true; },
+  });
+});
 def("child_process", () => require("./modules/child_process.js"));
 def("console", () => require("./modules/console.js").console);
 def("constants", () => Object.assign({}, require("./modules/fs.js").constants, require("./modules/os.js").constants.signals));
 def("crypto", () => require("./modules/crypto.js"));
 def("dns", () => require("./modules/dns.js"));
 def("dns/promises", () => require("./modules/dns.js").promises);
-def("events", () => require("events"));
+def("events", () => {
+  const EE = require("events");
+  const et = require("./modules/event_target.js");
+  EE.EventTarget = et.EventTarget;
+  EE.Event = et.Event;
+  return EE;
+});
 def("fs", () => require("./modules/fs.js"));
 def("fs/promises", () => require("./modules/fs.js").promises);
 def("http", () => require("./modules/http.js").http);
 def("https", () => require("./modules/http.js").https);
 def("module", () => mod.moduleBuiltin());
 def("os", () => require("./modules/os.js"));
-def("path", () => require("path-browserify"));
-def("path/posix", () => require("path-browserify"));
+def("path", () => require("./modules/path.js"));
+def("path/posix", () => require("./modules/path.js"));
 def("perf_hooks", () => ({ performance: globalThis.performance, PerformanceObserver: undefined }));
 def("process", () => process);
 def("punycode", () => require("punycode"));
-def("querystring", () => require("querystring-es3"));
+def("querystring", () => require("./modules/querystring.js"));
 def("stream", () => require("./modules/stream.js"));
 def("stream/promises", () => require("./modules/stream.js").promises);
 def("string_decoder", () => require("string_decoder"));
@@ -54,9 +69,6 @@ def("util", () => {
 });
 def("util/types", () => require("./modules/util.js").types);
 
-// path-browserify has no .posix/.win32 links; Node code uses path.posix often.
-const pathMod = require("path-browserify");
-if (!pathMod.posix) pathMod.posix = pathMod;
 
 // ---- globals (Node's are writable and configurable, not enumerable) ----
 function defGlobal(name, value) {
@@ -84,6 +96,8 @@ defGlobal("structuredClone", require("./modules/clone.js").structuredClone);
 defLazyGlobal("URL", () => require("./modules/url.js").URL);
 defLazyGlobal("URLSearchParams", () => require("./modules/url.js").URLSearchParams);
 for (const k of ["fetch", "Headers", "Request", "Response", "AbortController", "AbortSignal"]) defGlobal(k, fetchMod[k]);
+const eventTarget = require("./modules/event_target.js");
+for (const k of ["Event", "EventTarget", "CustomEvent"]) defGlobal(k, eventTarget[k]);
 defLazyGlobal("crypto", () => require("./modules/crypto.js").webcrypto);
 defGlobal("require", mod.makeRequire(null));
 

@@ -74,7 +74,7 @@ function addImmediate(fn, args) {
   return im;
 }
 
-function runCallback(fn, self, args) {
+function invoke(fn, self, args) {
   try {
     fn.apply(self, args);
   } catch (err) {
@@ -82,15 +82,29 @@ function runCallback(fn, self, args) {
   }
 }
 
+function runCallback(fn, self, args) {
+  invoke(fn, self, args);
+  // Node drains process.nextTick right after every macrotask, before promise jobs run.
+  flushTicks();
+}
+
 function isExit(err) {
   return err !== null && typeof err === "object" && err.code === "ERR_PROCESS_EXIT" && err.name === "ProcessExit";
 }
 
+let flushing = false;
+
 function flushTicks() {
   tickScheduled = false;
-  while (tickQueue.length > 0 && !exited) {
-    const [fn, args] = tickQueue.shift();
-    runCallback(fn, undefined, args);
+  if (flushing) return; // the outer loop picks up ticks queued by a tick
+  flushing = true;
+  try {
+    while (tickQueue.length > 0 && !exited) {
+      const [fn, args] = tickQueue.shift();
+      invoke(fn, undefined, args);
+    }
+  } finally {
+    flushing = false;
   }
 }
 
@@ -104,7 +118,26 @@ function nextTick(fn, args) {
   }
 }
 
-/** Host entry: run due immediates and timers at loop time `nowMs`; ms to the next timer or -1. */
+// One loop iteration's callbacks, snapshotted when it starts (like libuv: timers that become due
+// and immediates queued while it runs wait for the next iteration).
+let batch = [];
+
+function buildBatch() {
+  const due = [...timers.values()].filter((tm) => tm._due <= now).sort((a, b) => a._due - b._due || a._seq - b._seq);
+  batch = due.map((tm) => ({ timer: tm, seq: tm._seq }));
+  for (const im of immediates.splice(0, immediates.length)) batch.push({ immediate: im });
+}
+
+function stillValid(item) {
+  if (item.timer) return timers.has(item.timer._id) && item.timer._seq === item.seq && item.timer._due <= now;
+  return !item.immediate._cleared;
+}
+
+/**
+ * Host entry: run the NEXT due callback at loop time `nowMs` (one per call, so the host drains
+ * promise jobs between callbacks as Node does). Returns 0 when more callbacks are due now, else
+ * the ms until the next timer, or -1 when no timer or immediate is left.
+ */
 function tick(nowMs) {
   const t = Number(nowMs);
   if (!Number.isFinite(t)) throw new TypeError("__se_tick(now_ms) needs a finite number");
@@ -115,26 +148,29 @@ function tick(nowMs) {
   }
   if (t > now) now = t;
   if (exited) return -1;
-  // Timers phase: everything due now, in due order (ties in creation order), like libuv.
-  const due = [...timers.values()].filter((tm) => tm._due <= now).sort((a, b) => a._due - b._due || a._seq - b._seq);
-  for (const tm of due) {
-    if (exited) break;
-    if (!timers.has(tm._id)) continue; // cleared by an earlier callback
-    if (tm._repeat) {
-      tm._due = now + tm._delay;
-      tm._seq = nextTimerId++;
+  flushTicks();
+  batch = batch.filter(stillValid);
+  if (batch.length === 0) {
+    buildBatch();
+    batch = batch.filter(stillValid);
+  }
+  const item = batch.shift();
+  if (item !== undefined) {
+    if (item.timer) {
+      const tm = item.timer;
+      if (tm._repeat) {
+        tm._due = now + tm._delay;
+        tm._seq = nextTimerId++;
+      } else {
+        timers.delete(tm._id);
+      }
+      runCallback(tm._fn, tm, tm._args);
     } else {
-      timers.delete(tm._id);
+      runCallback(item.immediate._fn, item.immediate, item.immediate._args);
     }
-    runCallback(tm._fn, tm, tm._args);
   }
-  // Check phase: immediates queued before this phase began.
-  const batch = immediates.splice(0, immediates.length);
-  for (const im of batch) {
-    if (exited) break;
-    if (!im._cleared) runCallback(im._fn, im, im._args);
-  }
-  return nextDelay();
+  batch = batch.filter(stillValid);
+  return batch.length > 0 ? 0 : nextDelay();
 }
 
 function nextDelay() {
@@ -149,6 +185,7 @@ function nextDelay() {
 function pending() {
   if (exited) return false;
   for (const tm of timers.values()) if (tm._ref) return true;
+  if (batch.some((item) => stillValid(item) && (item.timer ? item.timer._ref : item.immediate._ref))) return true;
   if (immediates.some((im) => im._ref && !im._cleared)) return true;
   for (const op of ops.values()) if (op.ref) return true;
   return tickQueue.length > 0;
@@ -189,6 +226,7 @@ function markExited() {
   exited = true;
   timers.clear();
   immediates.length = 0;
+  batch = [];
   tickQueue.length = 0;
   ops.clear();
   waiters.clear();
@@ -200,5 +238,5 @@ function isExited() { return exited; }
 
 module.exports = {
   Timeout, Immediate, addTimer, clearTimer, addImmediate, nextTick, tick, pending, newOpId, awaitOp, trackOp, untrackOp, settle,
-  markExited, setUncaughtHandler, loopNow, isExited, isExit,
+  markExited, setUncaughtHandler, loopNow, isExited, isExit, flushTicks,
 };

@@ -269,10 +269,24 @@ function runMain(filename, source) {
   mod.id = ".";
   mainModule = mod;
   cache[filename] = mod;
-  if (typeof source === "string") compileAndRun(mod, source);
-  else compileAndRun(mod, readText(filename));
+  const loop = require("./loop.js");
+  try {
+    if (typeof source === "string") compileAndRun(mod, source);
+    else compileAndRun(mod, readText(filename));
+  } catch (err) {
+    // As in Node: an 'uncaughtException' listener swallows a throw from the main module.
+    if (loop.isExit(err) || !uncaught(err)) throw err;
+  }
   mod.loaded = true;
+  loop.flushTicks(); // nextTick callbacks run before promise jobs once the main module returns
   return mod.exports;
+}
+
+function uncaught(err) {
+  const { process } = require("../modules/process.js");
+  if (process.listenerCount("uncaughtException") === 0) return false;
+  process.emit("uncaughtException", err, "uncaughtException");
+  return true;
 }
 
 function createRequire(filename) {

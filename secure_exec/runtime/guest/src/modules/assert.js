@@ -140,7 +140,14 @@ Object.assign(assert, {
   doesNotMatch: (s, re, m) => { if (re.test(s)) fail(s, re, m === undefined ? `The input was expected to not match the regular expression ${re}. Input:\n\n${inspect(s)}\n` : m, "doesNotMatch"); },
   ifError: (v) => { if (v !== null && v !== undefined) throw v instanceof Error ? v : new AssertionError({ message: `ifError got unwanted exception: ${inspect(v)}`, actual: v, operator: "ifError" }); },
 });
-assert.strict = assert;
+/** assert/strict: the same API where the loose comparisons are the strict ones. */
+function strict(value, message) { ok.apply(null, arguments); }
+Object.assign(strict, assert, {
+  equal: assert.strictEqual, notEqual: assert.notStrictEqual,
+  deepEqual: assert.deepStrictEqual, notDeepEqual: assert.notDeepStrictEqual,
+});
+strict.strict = strict;
+assert.strict = strict;
 Object.defineProperty(assert, "deepEqualImpl", { value: deepEqualImpl, enumerable: false });
 
 module.exports = assert;

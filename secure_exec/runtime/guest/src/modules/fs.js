@@ -581,3 +581,5 @@ module.exports = Object.assign({}, callbackApi, syncApi, {
   opendir: unsupported("opendir"), opendirSync: unsupported("opendirSync"), cp: unsupported("cp"), cpSync: unsupported("cpSync"),
 });
 module.exports.promises.watch = unsupported("promises.watch");
+module.exports.promises.cp = async () => { throw notSupported("fs.promises.cp"); };
+module.exports.promises.opendir = async () => { throw notSupported("fs.promises.opendir"); };

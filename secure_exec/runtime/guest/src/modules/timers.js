@@ -19,4 +19,8 @@ const promises = {
   scheduler: { wait: (ms) => new Promise((resolve) => loop.addTimer(resolve, ms, [], false)), yield: () => new Promise((r) => loop.addImmediate(r, [])) },
 };
 
+// util.promisify(setTimeout)(ms, value) resolves with value, as in Node.
+Object.defineProperty(setTimeout, Symbol.for("nodejs.util.promisify.custom"), { value: promises.setTimeout });
+Object.defineProperty(setImmediate, Symbol.for("nodejs.util.promisify.custom"), { value: promises.setImmediate });
+
 module.exports = { setTimeout, setInterval, setImmediate, clearTimeout, clearInterval, clearImmediate, promises };

@@ -2,8 +2,35 @@
 // which QuickJS lacks), plus Node's legacy parse/format/resolve and file URL helpers.
 "use strict";
 
-const { URL, URLSearchParams } = require("whatwg-url-without-unicode");
+const whatwg = require("whatwg-url-without-unicode");
 const { codedError, invalidArgType } = require("../internal/errors.js");
+
+const { URLSearchParams } = whatwg;
+
+/** WHATWG URL with Node's errors (ERR_INVALID_URL + input, ERR_MISSING_ARGS) and URL.canParse. */
+const URL = class URL extends whatwg.URL {
+  constructor(url, base) {
+    if (arguments.length === 0) throw codedError(TypeError, "ERR_MISSING_ARGS", 'The "url" argument must be specified');
+    try {
+      if (arguments.length > 1 && base !== undefined) super(url, base);
+      else super(url);
+    } catch (err) {
+      if (!(err instanceof TypeError)) throw err;
+      const e = codedError(TypeError, "ERR_INVALID_URL", "Invalid URL");
+      e.input = String(url);
+      if (base !== undefined) e.base = String(base);
+      throw e;
+    }
+  }
+  static canParse(url, base) {
+    try {
+      new URL(url, base); // eslint-disable-line no-new
+      return true;
+    } catch {
+      return false;
+    }
+  }
+};
 
 function fileURLToPath(u) {
   const url = typeof u === "string" ? new URL(u) : u;
