@@ -9,13 +9,14 @@ the chain only once the primary sink has the line.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, MutableMapping
 from typing import Any
 
 import orjson
 import structlog
 
-from secure_exec.audit.chain import canonical_json, chain_hash, splice_hash
+from secure_exec.audit.chain import canonical_json
 from secure_exec.audit.ids import rfc3339_now
 from secure_exec.audit.sanitize import MAX_REQUESTED_CHARS, _safe_value, escape_text, redact
 from secure_exec.audit.schema import (
@@ -31,6 +32,7 @@ EXTRA_KEY = "_audit_extra"
 _CHAIN_FIELDS = frozenset({"seq", "prev_hash", "hash", "event_id", "ts", "schema", "schema_version"})
 # Lines longer than this take the slow path, which applies the per-field caps.
 _FAST_LINE_LIMIT = 1536
+_sha256 = hashlib.sha256
 
 
 def add_context(logger: object, method_name: str, event_dict: EventDict) -> EventDict:
@@ -75,6 +77,7 @@ def _needs_escaping(canonical: bytes) -> bool:
     orjson writes control characters as ``\\uXXXX`` / ``\\n``, so one scan for a backslash, DEL
     or a non-ASCII byte finds every line that might hold control, ANSI or bidi characters.
     """
+    # Three C-speed scans (isascii is vectorised, ``in`` is memchr) beat one regex pass by ~10x.
     return (
         len(canonical) > _FAST_LINE_LIMIT
         or not canonical.isascii()
@@ -111,8 +114,8 @@ def make_chain_renderer(state: ChainState) -> Callable[[object, str, EventDict],
     """
 
     def chain_and_render(logger: object, method_name: str, event_dict: EventDict) -> Any:
-        event_dict["seq"] = state.seq + 1
         prev = state.prev_hash
+        event_dict["seq"] = state.seq + 1
         event_dict["prev_hash"] = prev
         try:
             canonical = canonical_json(event_dict)
@@ -121,9 +124,10 @@ def make_chain_renderer(state: ChainState) -> Callable[[object, str, EventDict],
         if _needs_escaping(canonical):
             escape_untrusted(event_dict)
             canonical = canonical_json(event_dict)
-        digest = chain_hash(prev, canonical)
-        event_dict["hash"] = digest
-        return (splice_hash(canonical, digest), event_dict), {}
+        # chain_hash() and splice_hash(), inlined: this runs once per audited operation.
+        hexdigest = _sha256(prev.encode("ascii") + canonical).hexdigest()
+        event_dict["hash"] = "sha256:" + hexdigest
+        return (canonical[:-1] + b',"hash":"sha256:' + hexdigest.encode("ascii") + b'"}\n', event_dict), {}
 
     return chain_and_render
 

@@ -45,21 +45,27 @@ class CallableSink:
 
 
 class MemorySink:
-    """Keeps the most recent events in memory (tests, and hosts that opted out of a file)."""
+    """Keeps the most recent lines in memory (tests, and hosts that opted out of a file).
+
+    Stores the rendered bytes only (not dicts): bytes are invisible to the garbage collector, so a
+    full buffer does not slow every later collection. Events are parsed when read.
+    """
 
     def __init__(self, maxlen: int | None = 100_000) -> None:
-        self.events: collections.deque[dict[str, Any]] = collections.deque(maxlen=maxlen)
         self.lines: collections.deque[bytes] = collections.deque(maxlen=maxlen)
 
     def write(self, line: bytes, event: Mapping[str, Any]) -> None:
         self.lines.append(line)
-        self.events.append(dict(event))
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        return [orjson.loads(line) for line in list(self.lines)]
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        return iter(list(self.events))
+        return iter(self.events)
 
     def __len__(self) -> int:
-        return len(self.events)
+        return len(self.lines)
 
     def close(self) -> None:
         """Nothing to release; kept so every sink can be closed the same way."""
@@ -112,18 +118,18 @@ class FileSink:
             # Terminate a partial line left by a crash or a failed write, so it stays one
             # reportable broken line instead of corrupting the next event.
             line = b"\n" + line
-        view = memoryview(line)
-        while view:
-            try:
-                n = os.write(fd, view)
-            except OSError:
-                if len(view) != len(line):
-                    self._needs_newline = True
-                raise
-            view = view[n:]
+        written = os.write(fd, line)  # one syscall per line: nothing sits in a user-space buffer
+        if written != len(line):
+            self._write_rest(fd, memoryview(line)[written:])
         self._needs_newline = False
         if self.fsync:
             os.fsync(fd)
+
+    def _write_rest(self, fd: int, rest: memoryview) -> None:
+        """Finish a short write (a full disk, a signal); on failure the next line starts afresh."""
+        self._needs_newline = True
+        while rest:
+            rest = rest[os.write(fd, rest) :]
 
     def close(self) -> None:
         fd, self._fd = self._fd, None
