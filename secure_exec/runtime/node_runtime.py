@@ -25,6 +25,7 @@ from secure_exec.bridge.gate import Gate
 from secure_exec.engine.instance import JSInstance
 from secure_exec.engine.limits import EngineLimits
 from secure_exec.errors import (
+    AuditWriteError,
     ConfigError,
     EngineTrap,
     GuestError,
@@ -206,7 +207,10 @@ class NodeRuntime:
         finally:
             s.close()
             inst.close()
-            self.audit_log.lifecycle("sandbox.stopped", s.gate.audit_ctx)
+            try:
+                self.audit_log.lifecycle("sandbox.stopped", s.gate.audit_ctx)
+            except AuditWriteError:
+                pass  # already reported on stderr by the audit log; the run's result must not be lost
 
     def budget(self, inst: JSInstance, deadline: float | None) -> None:
         """Give the next call into the guest only what is left of the run's time limit."""

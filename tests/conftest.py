@@ -1,0 +1,57 @@
+"""Shared fixtures: a fresh in-memory filesystem and a runtime factory that records output and audit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pytest
+
+import secure_exec as se
+
+
+class Run:
+    """A NodeRuntime wired to an in-memory audit log and an output recorder."""
+
+    def __init__(self, fs: Any, permissions: Mapping[str, Any] | None = None, *, policy: se.Policy | None = None,
+                 time_limit: float | None = 10.0, **driver: Any) -> None:
+        self.fs = fs
+        self.out: list[se.StdioEvent] = []
+        self.audit = se.AuditLog.null()
+        self.runtime = se.NodeRuntime(
+            system_driver=se.create_node_driver(filesystem=fs, permissions=permissions, policy=policy, **driver),
+            runtime_driver_factory=se.create_node_runtime_driver_factory(),
+            on_stdio=self.out.append, audit_log=self.audit, time_limit=time_limit,
+        )
+
+    @property
+    def stdout(self) -> str:
+        return "".join(e.data for e in self.out if e.channel == "stdout")
+
+    @property
+    def stderr(self) -> str:
+        return "".join(e.data for e in self.out if e.channel == "stderr")
+
+    def events(self, name: str | None = None) -> list[dict[str, Any]]:
+        assert self.audit.memory is not None
+        evs = [dict(e) for e in self.audit.memory.events]
+        return [e for e in evs if name is None or e.get("event") == name]
+
+    def exec(self, code: str, **kw: Any) -> se.ExecResult:
+        return self.runtime.exec(code, **kw)
+
+    def run(self, code: str, path: str = "/entry.mjs") -> se.RunResult:
+        return self.runtime.run(code, path)
+
+
+@pytest.fixture
+def memfs() -> Any:
+    return se.create_in_memory_file_system()
+
+
+@pytest.fixture
+def make_run(memfs: Any) -> Callable[..., Run]:
+    def make(permissions: Mapping[str, Any] | None = None, **kw: Any) -> Run:
+        return Run(kw.pop("fs", memfs), permissions, **kw)
+
+    return make
