@@ -436,17 +436,24 @@ class HostFileSystem:
     def link(self, existing: str, new: str) -> None:
         if not self.allow_hardlinks:
             raise fs_error("EPERM", "link", existing, new, detail="operation not permitted (hard links disabled)")
-        with self._walk(existing, "link", follow_last=False) as s, self._walk(new, "link", follow_last=False) as d:
+        with self._walk(existing, "link", follow_last=False) as s:
+            # the kernel's order: the whole source path first, then the new name's parent
             info = self._existing(s, "link", existing)
-            if st.S_ISDIR(info.st_mode):
-                raise fs_error("EPERM", "link", existing, new)
-            if s.mount != d.mount:
-                raise fs_error("EXDEV", "link", existing, new)
-            self._writable(d, "link", new)
-            try:
-                os.link(s.name, d.name, src_dir_fd=s.dir_fd, dst_dir_fd=d.dir_fd, follow_symlinks=False)
-            except OSError as e:
-                raise _os_error(e, "link", existing, new) from None
+            with self._walk(new, "link", follow_last=False) as d:
+                self._link_at(s, d, info, existing, new)
+
+    def _link_at(self, s: _Target, d: _Target, info: os.stat_result, existing: str, new: str) -> None:
+        if d.lstat is not None:
+            raise fs_error("EEXIST", "link", existing, new)
+        if st.S_ISDIR(info.st_mode):
+            raise fs_error("EPERM", "link", existing, new)
+        if s.mount != d.mount:
+            raise fs_error("EXDEV", "link", existing, new)
+        self._writable(d, "link", new)
+        try:
+            os.link(s.name, d.name, src_dir_fd=s.dir_fd, dst_dir_fd=d.dir_fd, follow_symlinks=False)
+        except OSError as e:
+            raise _os_error(e, "link", existing, new) from None
 
     @contextmanager
     def _meta_fd(self, path: str, syscall: str) -> Iterator[int]:

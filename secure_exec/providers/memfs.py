@@ -334,11 +334,12 @@ class InMemoryFileSystem:
 
     @synchronized
     def rename(self, src: str, dst: str) -> None:
-        s = self._existing(src, "rename", follow=False)
-        check_path(dst, "rename")
-        d = self._lookup(dst, "rename", follow_last=False)
+        # the kernel's order: both parent directories first, then whether the source exists
+        s = self._lookup(check_path(src, "rename"), "rename", follow_last=False)
+        d = self._lookup(check_path(dst, "rename"), "rename", follow_last=False)
         node = s.node
-        assert node is not None
+        if node is None:
+            raise fs_error("ENOENT", "rename", src, dst)
         if d.node is node:
             return
         parent = self._parent_dir(d, "rename", dst)
@@ -346,6 +347,9 @@ class InMemoryFileSystem:
             # a directory cannot move below itself
             raise fs_error("EINVAL", "rename", src, dst)
         if d.node is not None:
+            if d.node.kind == "dir" and s.path.startswith(d.path.rstrip("/") + "/"):
+                # the target is an ancestor of the source (Linux's "trap" check)
+                raise fs_error("ENOTEMPTY", "rename", src, dst)
             if d.node.kind == "dir":
                 if node.kind != "dir":
                     raise fs_error("EISDIR", "rename", src, dst)
@@ -394,13 +398,14 @@ class InMemoryFileSystem:
 
     @synchronized
     def link(self, existing: str, new: str) -> None:
+        # the kernel's order: source path, new parent, new name taken, then "no links to directories"
         s = self._existing(existing, "link", follow=False)
         assert s.node is not None
-        if s.node.kind == "dir":
-            raise fs_error("EPERM", "link", existing, new)
         d = self._lookup(check_path(new, "link"), "link", follow_last=False)
         if d.node is not None:
             raise fs_error("EEXIST", "link", existing, new)
+        if s.node.kind == "dir":
+            raise fs_error("EPERM", "link", existing, new)
         s.node.nlink += 1
         s.node.ctime_ms = _now_ms()
         d.parent.entries[d.name] = s.node

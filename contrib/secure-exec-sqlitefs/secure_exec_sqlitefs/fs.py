@@ -319,10 +319,12 @@ class SqliteFileSystem:
 
     def rename(self, src: str, dst: str) -> None:
         with self._tx() as db:
-            s = self._existing(src, "rename", follow=False)
+            # the kernel's order: both parent directories first, then whether the source exists
+            s = self._lookup(check_path(src, "rename"), "rename", follow_last=False)
             d = self._lookup(check_path(dst, "rename"), "rename", follow_last=False)
             node = s.node
-            assert node is not None
+            if node is None:
+                raise fs_error("ENOENT", "rename", src, dst)
             if d.node is not None and d.node.ino == node.ino:
                 return
             if node.kind == "dir" and (d.path + "/").startswith(s.path.rstrip("/") + "/"):
@@ -330,6 +332,9 @@ class SqliteFileSystem:
             if d.parent_kind != "dir":
                 raise fs_error("ENOTDIR", "rename", src, dst)
             if d.node is not None:
+                if d.node.kind == "dir" and s.path.startswith(d.path.rstrip("/") + "/"):
+                    # the target is an ancestor of the source (Linux's "trap" check)
+                    raise fs_error("ENOTEMPTY", "rename", src, dst)
                 if d.node.kind == "dir":
                     if node.kind != "dir":
                         raise fs_error("EISDIR", "rename", src, dst)
@@ -373,13 +378,14 @@ class SqliteFileSystem:
 
     def link(self, existing: str, new: str) -> None:
         with self._tx() as db:
+            # the kernel's order: source path, new parent, new name taken, then "no links to directories"
             s = self._existing(existing, "link", follow=False)
             assert s.node is not None
-            if s.node.kind == "dir":
-                raise fs_error("EPERM", "link", existing, new)
             d = self._lookup(check_path(new, "link"), "link", follow_last=False)
             if d.node is not None:
                 raise fs_error("EEXIST", "link", existing, new)
+            if s.node.kind == "dir":
+                raise fs_error("EPERM", "link", existing, new)
             self._attach(db, d, s.node.ino, "link", new)
             db.execute("UPDATE inodes SET nlink = nlink + 1, ctime = ? WHERE ino = ?", (_now(), s.node.ino))
 
