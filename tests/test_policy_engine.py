@@ -261,3 +261,21 @@ def test_narrow_of_narrow_keeps_every_layer() -> None:
     assert not ext.decide(FsAccessRequest("read", "/workspace/a/x")).allow
     with pytest.raises(ConfigError, match="escalation"):
         a.extend(rules=[Rule("fs", "allow", paths=["/etc/**"])])
+
+
+def test_decision_subclass_with_raising_property_denies() -> None:
+    class Broken(Decision):
+        @property  # type: ignore[misc]
+        def allow(self) -> bool:  # type: ignore[override]
+            raise RuntimeError("nope")
+
+    broken = Broken.__new__(Broken)
+    d = Policy(permissions={"fs": lambda r: broken}).decide(FS)
+    assert not d.allow and "broken Decision" in d.reason
+
+
+def test_describe_and_rules_expose_the_canonical_policy() -> None:
+    p = Policy(rules=[Rule("fs", "allow", paths=["/w/**"])], waive=["fs.dev"], name="x")
+    desc = p.describe()
+    assert desc["name"] == "x" and desc["waive"] == ["fs.dev"] and desc["rules"][0]["id"] == "host#1"
+    assert [(rid, src) for rid, src, _ in p.rules] == [("host#1", "host")]

@@ -211,12 +211,16 @@ class Policy:
             return ("deny", f"the {cap} check raised {type(e).__name__}: {_safe_text(e)}", rid, "plugin_check")
         if not isinstance(result, Decision):
             return ("deny", f"the {cap} check returned {type(result).__name__}, not a Decision", rid, "plugin_check")
-        if result.allow is True:
-            return self._check_allow[cap] if result.reason is None else (
-                "allow", _safe_text(result.reason), rid, "plugin_check")
-        if result.allow is False:
-            return self._check_deny[cap] if result.reason is None else (
-                "deny", _safe_text(result.reason), rid, "plugin_check")
+        try:  # a Decision subclass may override attributes with properties that raise
+            allow, reason = result.allow, result.reason
+            if reason is not None and not isinstance(reason, str):
+                reason = _safe_text(reason)
+        except Exception as e:  # noqa: BLE001 - same rule as a raising check
+            return ("deny", f"the {cap} check returned a broken Decision: {type(e).__name__}", rid, "plugin_check")
+        if allow is True:
+            return self._check_allow[cap] if reason is None else ("allow", _safe_text(reason), rid, "plugin_check")
+        if allow is False:
+            return self._check_deny[cap] if reason is None else ("deny", _safe_text(reason), rid, "plugin_check")
         return ("deny", f"the {cap} check returned a Decision whose allow is not a bool", rid, "plugin_check")
 
     # -- deriving policies ------------------------------------------------------------------------
