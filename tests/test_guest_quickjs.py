@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from secure_exec.errors import GuestError
-from secure_exec.runtime.guest import BUNDLE_PATH
+from secure_exec.runtime.guest import BUNDLE_PATH, esm_wrapper_source, is_builtin
 
 engine = pytest.importorskip("secure_exec.engine")
 
@@ -113,3 +113,40 @@ def test_shim_runs_in_quickjs() -> None:
         "tick micro immediate timeout",
     ]
     assert host.ops.count("process.config") == 1  # fetched lazily, once
+
+
+def builtin_loader(specifier: str, referrer: str) -> tuple[str, str]:
+    """The engine's module loader for built-ins only: node:* never touches the file system."""
+    if specifier.startswith("node:") or is_builtin(specifier):
+        name = specifier if specifier.startswith("node:") else f"node:{specifier}"
+        return name, esm_wrapper_source(specifier)
+    raise GuestError("ERR_MODULE_NOT_FOUND", f"Cannot find module '{specifier}' imported from {referrer}")
+
+
+ESM = """
+import fs, { readFileSync } from "node:fs";
+import path from "path";
+import { EventEmitter } from "node:events";
+export const text = readFileSync("/data/a.txt", "utf8");
+export const same = fs.readFileSync === readFileSync && typeof EventEmitter === "function";
+export const joined = path.join("a", "..", "b");
+export let refused = "";
+try { await import("node:net"); } catch (e) { refused = e.message; }
+export let unknown = "";
+try { await import("node:nope"); } catch (e) { unknown = e.code; }
+"""
+
+
+def test_esm_imports_of_builtins_in_quickjs() -> None:
+    host = FakeHost()
+    with engine.JSInstance(host_call=host, module_loader=builtin_loader) as js:
+        if js.eval_script("typeof __se_tick") != "function":
+            js.eval_script(BUNDLE_PATH.read_text(encoding="utf-8"), "50-node.js")
+        ns = js.eval_module(ESM, "/data/entry.mjs")
+    assert ns == {
+        "text": "hello",
+        "same": True,
+        "joined": "b",
+        "refused": "net is not supported in sandbox",
+        "unknown": "ERR_UNKNOWN_BUILTIN_MODULE",
+    }
