@@ -148,3 +148,20 @@ def test_process_kill_self_maps_to_exit_codes() -> None:
     assert run_guest("process.kill(process.pid)")["exit"] == 143
     src = "process.on('SIGTERM', () => console.log('trapped')); process.kill(process.pid); console.log('alive');"
     assert guest_lines(src) == ["trapped", "alive"]
+
+
+def test_timer_budget_from_host_config() -> None:
+    src = """
+    const ok = [];
+    let failed = 0;
+    for (let i = 0; i < 10; i++) {
+      try { ok.push(setInterval(() => {}, 1000)); } catch (e) { failed++; var code = e.code; }
+    }
+    console.log(ok.length, failed, code);
+    clearInterval(ok.pop());
+    setTimeout(() => console.log('slot freed'), 1);
+    ok.forEach(clearInterval);
+    """
+    assert guest_lines(src, config={"max_timers": 5}) == ["5 5 ERR_RESOURCE_BUDGET_EXCEEDED", "slot freed"]
+    # without the config field there is no guest-side cap
+    assert guest_lines("for (let i = 0; i < 500; i++) setTimeout(() => {}, 1); console.log('ok')") == ["ok"]

@@ -68,6 +68,7 @@ def("util", () => {
   return util;
 });
 def("util/types", () => require("./modules/util.js").types);
+def("secure-exec:host", () => require("./modules/host_functions.js"));
 
 
 // ---- globals (Node's are writable and configurable, not enumerable) ----

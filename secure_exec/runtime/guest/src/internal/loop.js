@@ -53,8 +53,23 @@ function checkFn(fn) {
   }
 }
 
+let timerLimit; // undefined until first use: config().max_timers (absent = no guest-side cap)
+
+function checkTimerBudget() {
+  if (timerLimit === undefined) {
+    const limit = require("./config.js").config().max_timers;
+    timerLimit = Number.isInteger(limit) && limit >= 0 ? limit : null;
+  }
+  if (timerLimit !== null && timers.size >= timerLimit) {
+    const err = new Error(`ERR_RESOURCE_BUDGET_EXCEEDED: maximum number of timers (${timerLimit}) exceeded`);
+    err.code = "ERR_RESOURCE_BUDGET_EXCEEDED";
+    throw err;
+  }
+}
+
 function addTimer(fn, ms, args, repeat) {
   checkFn(fn);
+  checkTimerBudget();
   const t = new Timeout(fn, delayOf(ms), args, repeat);
   if (!exited) timers.set(t._id, t);
   return t;
