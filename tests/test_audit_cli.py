@@ -137,12 +137,13 @@ def test_suggest_policy_is_minimal_valid_toml(log_path: Path, capsys: pytest.Cap
     code, out, _ = run(capsys, "suggest-policy", str(log_path))
     assert code == 0
     rules = tomllib.loads(out)["rules"]
-    got = {(r["capability"], tuple(r["ops"])): r for r in rules}
+    got = {(r["capability"], tuple(r.get("ops", ()))): r for r in rules}
     assert got[("fs", ("read",))]["paths"] == ["/srv/in/a.png", "/srv/in/b.png"]
     assert got[("fs", ("write",))]["paths"] == ["/srv/out/a.png"]
     assert got[("network", ("http",))]["urls"] == ["https://api.test:443"]
     assert got[("env", ("read",))]["names"] == ["HOME"]  # audit-mode deny: it went ahead, so it is needed
-    assert got[("child_process", ("spawn",))]["commands"] == ["/usr/bin/git"]
+    (spawn,) = [r for r in rules if r["capability"] == "child_process"]
+    assert spawn["executable"] == "/usr/bin/git" and "ops" not in spawn
     assert all(r["effect"] == "allow" and r["id"].startswith("suggested-") for r in rules)
     assert not any("/etc/shadow" in str(r) for r in rules)  # enforced denials are not "used"
     code, out, _ = run(capsys, "suggest-policy", str(log_path), "--plugin", "acme.fetch")
@@ -150,6 +151,32 @@ def test_suggest_policy_is_minimal_valid_toml(log_path: Path, capsys: pytest.Cap
 
 
 HOSTILE = "\x1b[2J\x1b]0;pwned\x07\u202eevil\r\n"
+
+
+def test_suggested_policy_loads_in_the_policy_engine_and_allows_exactly_what_was_used(
+    log_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    policy_mod = pytest.importorskip("secure_exec.policy.engine")
+    requests = pytest.importorskip("secure_exec.policy.requests")
+    build_log(log_path)
+    code, out, _ = run(capsys, "suggest-policy", str(log_path))
+    assert code == 0
+    toml_path = tmp_path / "suggested.toml"
+    toml_path.write_text(out, "utf-8")
+    policy = policy_mod.Policy.from_toml(toml_path)
+    fs = requests.FsAccessRequest
+
+    def allowed(request: Any) -> bool:
+        return bool(policy.decide(request).allow)
+
+    assert allowed(fs(op="read", path="/srv/in/a.png")) and allowed(fs(op="write", path="/srv/out/a.png"))
+    assert not allowed(fs(op="read", path="/srv/in/c.png"))
+    assert not allowed(fs(op="write", path="/srv/in/a.png"))
+    assert not allowed(fs(op="read", path="/etc/shadow"))
+    assert allowed(requests.EnvAccessRequest(op="read", key="HOME"))
+    assert not allowed(requests.EnvAccessRequest(op="read", key="PATH"))
+    assert allowed(requests.ChildProcessAccessRequest(command="/usr/bin/git"))
+    assert not allowed(requests.ChildProcessAccessRequest(command="/bin/sh"))
 
 
 def test_hostile_log_content_is_escaped_on_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

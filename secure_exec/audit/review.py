@@ -23,7 +23,7 @@ Event = dict[str, Any]
 
 # Capability names in the log -> the policy TOML's names and the key that lists resources.
 _CAPABILITY_ALIASES = {"net": "network", "process": "child_process", "proc": "child_process"}
-_RESOURCE_KEYS = {"fs": "paths", "network": "urls", "child_process": "commands", "env": "names"}
+_RESOURCE_KEYS = {"fs": "paths", "network": "urls", "env": "names"}
 
 
 @attrs.define
@@ -316,7 +316,11 @@ def used_accesses(events: Iterable[Event], plugin: str | None = None) -> dict[st
 def suggest_policy(events: Iterable[Event], plugin: str | None = None) -> str:
     """Minimal allow rules (TOML) covering exactly the accesses that went ahead in the log.
 
-    Resources with the same set of ops share one rule; nothing is generalised into a glob.
+    The shape is what ``secure_exec.policy``'s TOML loader reads (``[[rules]]`` tables with
+    ``capability``, ``effect``, ``id``, ``ops`` and ``paths`` / ``urls`` / ``names``, or one
+    ``executable`` per child_process rule). Resources with the same set of ops share one rule;
+    nothing is generalised into a glob, and a resource that itself contains ``*`` or ``?`` (which
+    the loader reads as wildcards) is flagged in a comment.
     """
     events = list(events)
     plugins = sorted({str(e.get("plugin_id", "")) for e in events if e.get("event") == PERMISSION_CHECKED} - {""})
@@ -327,22 +331,32 @@ def suggest_policy(events: Iterable[Event], plugin: str | None = None) -> str:
         f"# plugins: {', '.join(_toml_string(p) for p in ([plugin] if plugin else plugins)) or '(none)'}",
     ]
     n = 0
+
+    def rule(capability: str, body: list[str], resources: Iterable[str]) -> None:
+        nonlocal n
+        n += 1
+        out.extend(["", "[[rules]]", f"id = {_toml_string(f'suggested-{n}')}", 'effect = "allow"',
+                    f"capability = {_toml_string(capability)}", *body])
+        wild = [r for r in resources if "*" in r or "?" in r]
+        if wild:
+            out.append(f"# note: {_toml_list(wild)} contain '*' or '?', which match more than the literal name")
+
     for capability in sorted(used):
+        if capability == "child_process":
+            for executable in sorted(used[capability]):
+                rule(capability, [f"executable = {_toml_string(executable)}"], [executable])
+            continue
+        key = _RESOURCE_KEYS.get(capability)
+        if key is None:
+            out += ["", f"# capability {_toml_string(capability)} is not in the policy format; used:"]
+            out += [f"#   {_toml_string(r)}: {_toml_list(sorted(ops))}" for r, ops in sorted(used[capability].items())]
+            continue
         by_ops: dict[tuple[str, ...], list[str]] = defaultdict(list)
         for resource, ops in used[capability].items():
             by_ops[tuple(sorted(ops))].append(resource)
-        key = _RESOURCE_KEYS.get(capability, "resources")
         for ops_key in sorted(by_ops):
-            n += 1
-            out += [
-                "",
-                "[[rules]]",
-                f"id = {_toml_string(f'suggested-{n}')}",
-                'effect = "allow"',
-                f"capability = {_toml_string(capability)}",
-                f"ops = {_toml_list(ops_key)}",
-                f"{key} = {_toml_list(sorted(by_ops[ops_key]))}",
-            ]
+            resources = sorted(by_ops[ops_key])
+            rule(capability, [f"ops = {_toml_list(ops_key)}", f"{key} = {_toml_list(resources)}"], resources)
     if n == 0:
         out += ["", "# no access went ahead in this log: the empty policy (deny everything) suffices"]
     return "\n".join(out) + "\n"
