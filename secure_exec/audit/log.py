@@ -250,8 +250,12 @@ class AuditLog:
 
     def _emit(self, event: str, ctx: AuditContext, fields: dict[str, Any]) -> str:
         with self._lock:
-            self._check_open()
-            event_id = self._emit_locked(event, ctx, fields)
+            if self._closed:
+                raise AuditWriteError("audit log is closed; operation denied")
+            fields[CONTEXT_KEY] = ctx
+            fields["event_id"] = event_id = self._ids.next()
+            self._logger.audit(event, fields)
+            self._since_checkpoint += 1
             if self._pending_failures:
                 self._report_sink_failures()
             if self._interval and self._since_checkpoint >= self._interval:
@@ -259,9 +263,9 @@ class AuditLog:
             return event_id
 
     def _emit_locked(self, event: str, ctx: AuditContext, fields: dict[str, Any]) -> str:
-        event_id = self._ids.next()
+        """Write one event; the caller holds the lock (checkpoints and failure reports)."""
         fields[CONTEXT_KEY] = ctx
-        fields["event_id"] = event_id
+        fields["event_id"] = event_id = self._ids.next()
         self._logger.audit(event, fields)
         self._since_checkpoint += 1
         return event_id
@@ -299,7 +303,9 @@ class AuditLog:
                     f"audit log write failed ({_describe(exc)}); operation denied"
                 ) from exc
         # Fail-open: the chain advances although the line is missing, so verify shows the gap.
-        self._chain.advance(event["seq"], event["hash"])
+        chain = self._chain
+        chain.seq = event["seq"]
+        chain.prev_hash = event["hash"]
         for sink in self._extras:
             try:
                 sink.write(line, event)
@@ -308,7 +314,7 @@ class AuditLog:
         if capture.active:
             for events in capture.active:
                 events.append(orjson.loads(line))
-        return str(event["event_id"])
+        return event["event_id"]  # type: ignore[no-any-return]
 
     def _report_sink_failures(self) -> None:
         failures, self._pending_failures = self._pending_failures, []
