@@ -132,7 +132,8 @@ class HostFunctionTable:
         return {"id": op_id}
 
     def names(self, s: Session, a: dict[str, Any]) -> Any:
-        return {"names": sorted(self.granted)}
+        return {"names": sorted(self.granted),
+                "async": sorted(n for n, f in self.granted.items() if inspect.iscoroutinefunction(f))}
 
 
 def register(d: Dispatcher[Session], table: HostFunctionTable) -> None:
