@@ -237,3 +237,16 @@ def test_ops_are_one_per_call_with_raw_paths() -> None:
         config={"cwd": "/data"},
     )
     assert r["ops"] == [["fs.readFile", "./a.txt"], ["fs.stat", "sub"]]
+
+
+def test_single_syscall_apis_report_their_syscall_whatever_the_host_did() -> None:
+    # A host that resolved the path with a stat and reported that must not leak into Node's shape.
+    src = """
+    const fs = require('fs');
+    try { fs.accessSync('/nope'); } catch (e) { console.log(e.code, e.syscall, e.message); }
+    try { fs.statSync('/nope'); } catch (e) { console.log(e.code, e.syscall); }
+    """
+    assert guest_lines(src, files=FILES) == [
+        "ENOENT access ENOENT: no such file or directory, access '/nope'",
+        "ENOENT stat",
+    ]

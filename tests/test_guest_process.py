@@ -165,3 +165,14 @@ def test_timer_budget_from_host_config() -> None:
     assert guest_lines(src, config={"max_timers": 5}) == ["5 5 ERR_RESOURCE_BUDGET_EXCEEDED", "slot freed"]
     # without the config field there is no guest-side cap
     assert guest_lines("for (let i = 0; i < 500; i++) setTimeout(() => {}, 1); console.log('ok')") == ["ok"]
+
+
+def test_only_unrefd_timers_left_ends_the_loop() -> None:
+    src = """
+    const t = setTimeout(() => console.log('never'), 100); t.unref();
+    console.log(__se_tick(0), __se_pending());
+    t.ref();
+    console.log(__se_tick(0) > 0, __se_pending());
+    t.unref();
+    """
+    assert guest_lines(src) == ["-1 false", "true true"]

@@ -61,11 +61,13 @@ function fromWire(wire, defaults) {
   const code = typeof wire.code === "string" ? wire.code : undefined;
   // Two-path calls (rename, link, copyfile, symlink) pass force: Node always reports
   // path = first argument, dest = second, whichever side the host refused.
-  const syscall = wire.syscall !== undefined && !d.force ? wire.syscall : d.syscall;
+  // forceSyscall: calls that are one system call in Node (access, chmod, unlink...) always report
+  // it, whatever the host did internally to resolve the path (e.g. a stat).
+  const syscall = wire.syscall !== undefined && !d.force && !d.forceSyscall ? wire.syscall : d.syscall;
   const path = wire.path !== undefined && !d.force ? wire.path : d.path;
   const dest = wire.dest !== undefined && !d.force ? wire.dest : d.dest;
   let message = typeof wire.message === "string" && wire.message !== code ? wire.message : "";
-  if (d.force && code && ERRNO[code] !== undefined && message.startsWith(code + ":")) {
+  if ((d.force || (d.forceSyscall && wire.syscall !== d.syscall)) && code && ERRNO[code] !== undefined && message.startsWith(code + ":")) {
     const m = /^[A-Z]+: [^,]*, \S+ '[^']*'(?: -> '[^']*')?(?:: (.*))?$/s.exec(message);
     message = m && m[1] ? m[1] : "";
   }

@@ -185,7 +185,9 @@ function tick(nowMs) {
     }
   }
   batch = batch.filter(stillValid);
-  return batch.length > 0 ? 0 : nextDelay();
+  if (batch.length > 0) return 0;
+  // Only unref()'d timers left (or nothing): the loop may end now, as in Node.
+  return pending() ? nextDelay() : -1;
 }
 
 function nextDelay() {

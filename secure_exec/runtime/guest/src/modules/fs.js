@@ -234,12 +234,12 @@ function existsSync(path) {
 
 function accessSync(path, mode) {
   const p = toPath(path);
-  host.call("fs.access", { path: p, mode: mode === undefined ? constants.F_OK : mode }, { syscall: "access", path: p });
+  host.call("fs.access", { path: p, mode: mode === undefined ? constants.F_OK : mode }, { syscall: "access", path: p, forceSyscall: true });
 }
 
 function unlinkSync(path) {
   const p = toPath(path);
-  host.call("fs.unlink", { path: p }, { syscall: "unlink", path: p });
+  host.call("fs.unlink", { path: p }, { syscall: "unlink", path: p, forceSyscall: true });
 }
 
 function rmSync(path, options) {
@@ -255,7 +255,7 @@ function rmdirSync(path, options) {
     host.call("fs.rm", { path: p, recursive: true, force: false }, { syscall: "rmdir", path: p });
     return;
   }
-  host.call("fs.rmdir", { path: p }, { syscall: "rmdir", path: p });
+  host.call("fs.rmdir", { path: p }, { syscall: "rmdir", path: p, forceSyscall: true });
 }
 
 function renameSync(from, to) {
@@ -279,7 +279,7 @@ function symlinkSync(target, path, type) {
 function readlinkSync(path, options) {
   const o = optsOf(options, { encoding: "utf8" });
   const p = toPath(path);
-  const res = host.call("fs.readlink", { path: p }, { syscall: "readlink", path: p });
+  const res = host.call("fs.readlink", { path: p }, { syscall: "readlink", path: p, forceSyscall: true });
   return o.encoding === "buffer" ? Buffer.from(res.target) : res.target;
 }
 
@@ -299,19 +299,19 @@ realpathSync.native = realpathSync;
 
 function chmodSync(path, mode) {
   const p = toPath(path);
-  host.call("fs.chmod", { path: p, mode: modeOf(mode, 0) }, { syscall: "chmod", path: p });
+  host.call("fs.chmod", { path: p, mode: modeOf(mode, 0) }, { syscall: "chmod", path: p, forceSyscall: true });
 }
 
 function chownSync(path, uid, gid) {
   const p = toPath(path);
   if (!Number.isInteger(uid) || uid < -1) throw invalidArgType("uid", "an integer >= -1", uid);
   if (!Number.isInteger(gid) || gid < -1) throw invalidArgType("gid", "an integer >= -1", gid);
-  host.call("fs.chown", { path: p, uid, gid }, { syscall: "chown", path: p });
+  host.call("fs.chown", { path: p, uid, gid }, { syscall: "chown", path: p, forceSyscall: true });
 }
 
 function utimesSync(path, atime, mtime) {
   const p = toPath(path);
-  host.call("fs.utimes", { path: p, atime_ms: timeMs(atime), mtime_ms: timeMs(mtime) }, { syscall: "utime", path: p });
+  host.call("fs.utimes", { path: p, atime_ms: timeMs(atime), mtime_ms: timeMs(mtime) }, { syscall: "utime", path: p, forceSyscall: true });
 }
 
 function truncateSync(path, len) {
