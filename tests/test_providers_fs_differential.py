@@ -49,7 +49,24 @@ ops = st.one_of(
     st.tuples(st.just("resolve"), st.tuples(path)),
     st.tuples(st.just("realpath"), st.tuples(path)),
     st.tuples(st.just("rm_rf"), st.tuples(path)),
+    st.tuples(st.just("open"), st.tuples(path, st.sampled_from(["r", "r+", "w", "wx", "a", "ax+", "w+"]))),
+    st.tuples(st.just("exists"), st.tuples(path)),
 )
+
+
+def _open_write_read(fs: FileSystemProvider, p: str, flags: str) -> Any:
+    """Open, try a positioned write and a read, close; each step's outcome is part of the result."""
+    fd = fs.open(p, flags)
+    try:
+        out = []
+        for step in (lambda: fs.write(fd, "Z", 1), lambda: fs.read(fd, 10, 0)):
+            try:
+                out.append(("ok", step()))
+            except GuestError as e:
+                out.append(("err", e.code))
+        return out
+    finally:
+        fs.close(fd)
 
 
 def apply(fs: FileSystemProvider, op: str, args: tuple[Any, ...]) -> Any:
@@ -73,6 +90,8 @@ def apply(fs: FileSystemProvider, op: str, args: tuple[Any, ...]) -> Any:
         "resolve": lambda: fs.resolve(args[0]),
         "realpath": lambda: fs.realpath(args[0]),
         "rm_rf": lambda: fs.rm(args[0], recursive=True, force=True),
+        "open": lambda: _open_write_read(fs, args[0], args[1]),
+        "exists": lambda: fs.exists(args[0]),
     }
     try:
         return ("ok", calls[op]())

@@ -514,8 +514,16 @@ class HostFileSystem:
         with self._walk(path, "open") as t:
             if fl.writable:
                 self._writable(t, "open", path)
-            if t.lstat is not None and st.S_ISDIR(t.lstat.st_mode) and fl.writable:
-                raise fs_error("EISDIR", "open", path)
+            if t.lstat is not None and st.S_ISDIR(t.lstat.st_mode):
+                if fl.exclusive:
+                    raise fs_error("EEXIST", "open", path)
+                if fl.writable:
+                    raise fs_error("EISDIR", "open", path)
+                try:  # Node allows opening a directory read-only; reads then fail with EISDIR
+                    fd = os.open(t.name, _O_DIR, dir_fd=t.dir_fd)
+                except OSError as e:
+                    raise _os_error(e, "open", path) from None
+                return self._fds.add(_Handle(fd, path, True, False), path)
             fd = self._open_file(t, os_flags, "open", path, check_length(mode, "mode") & 0o777)
         if fl.truncate:
             os.ftruncate(fd, 0)
