@@ -208,6 +208,21 @@ def test_partial_last_line_is_reported_precisely(tmp_path: Path, capsys: pytest.
     assert code == 1 and out.startswith("FAILED at seq 10 (line 10): line is not valid JSON")
 
 
+def test_restart_after_a_crash_keeps_the_checkpoint_interval(tmp_path: Path) -> None:
+    path = tmp_path / "a.jsonl"
+    crashed = AuditLog(path, hmac_key=KEY, checkpoint_every=4)
+    for i in range(7):  # checkpoint after 4, then 3 unanchored events; never closed (a crash)
+        crashed.lifecycle("plugin.loaded", CTX, n=i)
+    crashed._primary.close()  # type: ignore[attr-defined]
+    with AuditLog(path, hmac_key=KEY, checkpoint_every=4) as restarted:
+        for i in range(3):
+            restarted.lifecycle("plugin.loaded", CTX, n=i)
+    events = [orjson.loads(raw) for raw in raw_lines(path)]
+    assert [e["seq"] for e in events if e["event"] == "audit.checkpoint"] == [5, 9, 13]
+    result = verify_log(path, key=KEY, expect_closed=True)
+    assert result.ok, result.problem
+
+
 WRITER = textwrap.dedent(
     """
     import sys

@@ -99,7 +99,7 @@ class AuditLog:
         self._since_checkpoint = 0
         self.memory: MemorySink | None = None
         self._primary: AuditSink
-        resume: tuple[int, str] | None = None
+        resume: tuple[int, str, str] | None = None
         if self.path is not None:
             try:
                 file_sink = FileSink(self.path, fsync=fsync)
@@ -114,8 +114,13 @@ class AuditLog:
         if stderr:
             extras.append(StderrSink())
         self._extras = tuple(extras)
-        self._chain = ChainState(*(resume or (0, GENESIS_HASH)))
+        self._chain = ChainState(*(resume[:2] if resume else (0, GENESIS_HASH)))
         self._logger = build_audit_logger(self, self._chain)
+        if resume is not None and resume[2] != CHECKPOINT and (hmac_key is not None or self._interval):
+            # The previous writer stopped without a closing checkpoint (crash): anchor its tail
+            # now, so the signed-interval rule keeps holding across the restart.
+            with self._lock:
+                self._checkpoint_locked(final=False)
 
     @classmethod
     def null(cls, *, maxlen: int | None = 10_000) -> AuditLog:

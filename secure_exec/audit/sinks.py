@@ -106,8 +106,8 @@ class FileSink:
                 fh.seek(size - 1)
                 self._needs_newline = fh.read(1) != b"\n"
 
-    def resume_point(self) -> tuple[int, str] | None:
-        """(seq, hash) of the last complete, parseable event in the file, or None for a new chain."""
+    def resume_point(self) -> tuple[int, str, str] | None:
+        """(seq, hash, event name) of the last complete, parseable event, or None for a new chain."""
         return read_resume_point(self.path)
 
     def write(self, line: bytes, event: Mapping[str, Any]) -> None:
@@ -137,7 +137,7 @@ class FileSink:
             os.close(fd)
 
 
-def read_resume_point(path: str) -> tuple[int, str] | None:
+def read_resume_point(path: str) -> tuple[int, str, str] | None:
     """Scan backwards for the last complete line that parses as an event with ``seq`` and ``hash``."""
     try:
         fh = open(path, "rb")
@@ -163,7 +163,7 @@ def read_resume_point(path: str) -> tuple[int, str] | None:
     return None
 
 
-def _seq_and_hash(raw: bytes) -> tuple[int, str] | None:
+def _seq_and_hash(raw: bytes) -> tuple[int, str, str] | None:
     try:
         obj = orjson.loads(raw)
     except orjson.JSONDecodeError:
@@ -172,5 +172,5 @@ def _seq_and_hash(raw: bytes) -> tuple[int, str] | None:
         return None
     seq, digest = obj.get("seq"), obj.get("hash")
     if isinstance(seq, int) and not isinstance(seq, bool) and isinstance(digest, str):
-        return seq, digest
+        return seq, digest, str(obj.get("event", ""))
     return None
