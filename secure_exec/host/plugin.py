@@ -22,7 +22,7 @@ from typing import Any
 import orjson
 
 from secure_exec.engine.instance import JSInstance
-from secure_exec.errors import ConfigError, EngineTrap, GuestError, JSError, SandboxClosed
+from secure_exec.errors import ConfigError, EngineTrap, GuestError, JSError, LimitExceeded, SandboxClosed
 from secure_exec.host.hostfns import HostFunctionTable
 from secure_exec.host.hostfns import register as register_hostfns
 from secure_exec.host.manifest import PluginManifest, plugin_digest
@@ -192,6 +192,7 @@ class PluginInstance:
             call_id = next(self._ids)
             self.calls += 1
             box: list[Any] = []
+            generation = inst.generation
 
             def settled() -> bool:
                 r = inst.call_function("__se_plugin_result", [call_id])
@@ -218,8 +219,9 @@ class PluginInstance:
                         raise PluginError("ProcessExit", f"the plugin called process.exit({code}); it was reloaded")
                     raise PluginError("Error", f"{function}() returned a promise that never settles",
                                       js_code="ERR_PLUGIN_NEVER_SETTLED")
-            except EngineTrap:
-                self._restart()
+            except (EngineTrap, LimitExceeded):
+                if inst.generation != generation:  # the engine replaced a trapped sandbox: reload the plugin
+                    self._restart()
                 raise
             except JSError as e:
                 if s.exit_code is not None:
