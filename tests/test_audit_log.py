@@ -174,6 +174,9 @@ def test_host_structlog_configuration_cannot_drop_or_change_audit_events(tmp_pat
         structlog.configure(processors=[drop_everything], cache_logger_on_first_use=False)
         structlog.get_logger().info("dropped")  # the host's own logging is indeed dropped
         log.decision(CTX, capability="fs", op="read", resource="/b", resource_requested="b", decision=FakeDecision())
+        after = AuditLog(tmp_path / "after.jsonl")  # created while the dropping config is active
+        after.lifecycle("sandbox.started", CTX)
+        after.close()
         with structlog.testing.capture_logs() as host_logs:
             log.decision(CTX, capability="fs", op="read", resource="/c", resource_requested="c",
                          decision=FakeDecision())
@@ -186,6 +189,7 @@ def test_host_structlog_configuration_cannot_drop_or_change_audit_events(tmp_pat
     events = read(log, path)
     assert [e["resource"] for e in events] == ["/a", "/b", "/c"]
     assert lines(tmp_path / "late.jsonl")[0]["event"] == "sandbox.started"
+    assert lines(tmp_path / "after.jsonl")[0]["event"] == "sandbox.started"
     assert verify_log(path).ok
 
 
