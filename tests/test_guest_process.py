@@ -176,3 +176,34 @@ def test_only_unrefd_timers_left_ends_the_loop() -> None:
     t.unref();
     """
     assert guest_lines(src) == ["-1 false", "true true"]
+
+
+def test_stdin_and_readline() -> None:
+    src = """
+    const readline = require('readline');
+    const rl = readline.createInterface({ input: process.stdin, output: process.stdout });
+    const lines = [];
+    rl.question('name? ', (name) => {
+      console.log('hi ' + name);
+      rl.on('line', (l) => lines.push(l));
+      rl.on('close', () => console.log(JSON.stringify(lines)));
+    });
+    """
+    r = run_guest(src, stdin="ann\r\nsecond\nthird")
+    assert r["exit"] == 0, r["stderr"]
+    assert r["stdout"] == 'name? hi ann\n["second","third"]\n'
+    assert ["stdio.read", None] in r["ops"]
+
+
+def test_readline_async_iteration_and_promises() -> None:
+    src = """
+    (async () => {
+      const rl = require('node:readline').createInterface({ input: process.stdin });
+      let n = 0;
+      for await (const line of rl) n += Number(line);
+      console.log('sum', n);
+      const rp = require('readline/promises');
+      console.log(typeof rp.createInterface);
+    })();
+    """
+    assert guest_lines(src, stdin="1\n2\n39\n") == ["sum 42", "function"]

@@ -11,7 +11,7 @@ const builtinCache = new Map();
 const UNSUPPORTED = new Set([
   "net", "tls", "dgram", "cluster", "worker_threads", "vm", "v8", "inspector", "inspector/promises",
   "repl", "http2", "zlib", "async_hooks", "trace_events", "wasi", "sqlite", "test", "sea", "domain",
-  "readline", "readline/promises", "diagnostics_channel",
+  "diagnostics_channel",
 ]);
 
 function defineBuiltin(name, factory) { registry.set(name, factory); }
