@@ -101,10 +101,6 @@ class ChainState:
         self.seq = seq
         self.prev_hash = prev_hash
 
-    def advance(self, seq: int, digest: str) -> None:
-        self.seq = seq
-        self.prev_hash = digest
-
 
 def make_chain_renderer(state: ChainState) -> Callable[[object, str, EventDict], Any]:
     """The last processor: assign seq/prev_hash, render canonically once, hash those bytes.

@@ -22,21 +22,6 @@ CHECKPOINT = "audit.checkpoint"
 SINK_FAILED = "audit.sink_failed"
 LIMIT_EXCEEDED = "limit.exceeded"
 
-LIFECYCLE_EVENTS = frozenset(
-    {
-        "sandbox.started",
-        "sandbox.stopped",
-        "plugin.loaded",
-        "plugin.load_failed",
-        "plugin.crashed",
-        "policy.loaded",
-        "permission.dropped",
-        LIMIT_EXCEEDED,
-        CHECKPOINT,
-        SINK_FAILED,
-    }
-)
-
 # Fields the core writes itself. Anything else (lifecycle extras) goes through the full
 # redaction scan, which is why this set exists: it lets the hot path skip that scan.
 KNOWN_FIELDS = frozenset(
