@@ -15,7 +15,7 @@ from __future__ import annotations
 import ctypes
 from collections.abc import Callable
 from ctypes import POINTER, byref
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import wasmtime
 from wasmtime import _ffi as ffi
@@ -95,51 +95,67 @@ _func_call_unchecked = _proto(
 )
 
 
-class _FastFunc:
-    __slots__ = ("_ctx", "_fn", "_func", "buf", "has_result", "i64_result", "n", "nparams")
+_export_get = _proto(
+    "wasmtime_instance_export_get",
+    ctypes.c_bool,
+    [_CTX_P, POINTER(ffi.wasmtime_instance_t), ctypes.c_char_p, ctypes.c_size_t, POINTER(ffi.wasmtime_extern_t)],
+)
 
-    def __init__(self, store: wasmtime.Store, func: wasmtime.Func, sig: tuple[tuple[str, ...], str | None]) -> None:
-        params, result = sig
-        self._ctx = store._context()
-        self._func = func._func
-        self._fn = byref(self._func)
-        self.nparams = len(params)
-        self.has_result = result is not None
-        self.n = max(len(params), 1)
-        self.buf = (_RAW * self.n)()
-        self.i64_result = result == "i64"
 
-    def __call__(self, *args: int) -> int:
-        b = self.buf
+class FastExports:
+    """Exports called with ``wasmtime_func_call_unchecked``; one argument buffer per instance (calls into
+    one instance never overlap: re-entry is refused before it gets here)."""
+
+    __slots__ = ("_buf", "_ctx", "_f", "_trap")
+
+    def __init__(self, ctx: Any, funcs: dict[str, Any]) -> None:
+        self._ctx = ctx
+        self._buf = (_RAW * 3)()
+        self._f = {n: (byref(f), EXPORT_SIGS[n][1]) for n, f in funcs.items()}
+
+    def call(self, name: str, *args: int) -> int:
+        fn, result = self._f[name]
+        b = self._buf
         for i, a in enumerate(args):
             b[i].i64 = a
         trap = _TRAP_P()
-        err = _func_call_unchecked(self._ctx, self._fn, b, self.n, byref(trap))
+        err = _func_call_unchecked(self._ctx, fn, b, 3, byref(trap))
         if err:
             raise wasmtime.WasmtimeError._from_ptr(err)
         if trap:
             raise wasmtime.Trap._from_ptr(trap)
-        if not self.has_result:
+        if result is None:
             return 0
-        return int(b[0].i64) if self.i64_result else int(b[0].i32)
+        return int(b[0].i64) if result == "i64" else int(b[0].i32)
 
 
-class FastExports:
-    __slots__ = ("_f",)
-
-    def __init__(self, store: wasmtime.Store, exports: dict[str, wasmtime.Func]) -> None:
-        self._f = {name: _FastFunc(store, fn, EXPORT_SIGS[name]) for name, fn in exports.items()}
-
-    def call(self, name: str, *args: int) -> int:
-        return self._f[name](*args)
+def bind_fast(store: wasmtime.Store, instance: wasmtime.Instance) -> tuple[FastExports, FastMemory]:
+    """Look the ABI's exports up by name through the C API (no wrapper objects: ~10x cheaper)."""
+    ctx = store._context()
+    inst_ref = byref(instance._instance)
+    funcs: dict[str, Any] = {}
+    memory: Any = None
+    for name in (*EXPORT_SIGS, "memory"):
+        item = ffi.wasmtime_extern_t()
+        b = name.encode()
+        if not _export_get(ctx, inst_ref, b, len(b), byref(item)):
+            continue
+        kind = cast(int, item.kind)  # ctypes returns a plain int for a c_uint8 field
+        if kind == ffi.WASMTIME_EXTERN_FUNC.value and name in EXPORT_SIGS:
+            funcs[name] = item.of.func
+        elif kind == ffi.WASMTIME_EXTERN_MEMORY.value and name == "memory":
+            memory = item.of.memory
+    if memory is None:
+        raise wasmtime.WasmtimeError("the engine module exports no memory")
+    return FastExports(ctx, funcs), FastMemory(ctx, memory)
 
 
 class FastMemory:
     __slots__ = ("_ctx", "_mem", "_ref")
 
-    def __init__(self, store: wasmtime.Store, memory: wasmtime.Memory) -> None:
-        self._ctx = store._context()
-        self._mem = memory._memory
+    def __init__(self, ctx: Any, memory: Any) -> None:
+        self._ctx = ctx
+        self._mem = memory  # a wasmtime_memory_t
         self._ref = byref(self._mem)
 
     def size(self) -> int:

@@ -19,13 +19,12 @@ import orjson
 import wasmtime
 
 from secure_exec.engine.crossing import (
-    FastExports,
-    FastMemory,
     GuestExports,
     GuestFault,
     GuestMemory,
     PublicExports,
     PublicMemory,
+    bind_fast,
 )
 from secure_exec.engine.limits import EngineLimits, HostCall, ModuleLoader
 from secure_exec.engine.loader import ACTIVE, epoch_ticks, runtime
@@ -66,13 +65,18 @@ class _Sandbox:
         store.set_limits(memory_size=limits.memory_limit)
         store.set_epoch_deadline(epoch_ticks(None))
         inst = rt.instance_pre(fast).instantiate(store)
-        ex = inst.exports(store)
-        funcs = {n: f for n, f in ((n, ex[n]) for n in ex) if isinstance(f, wasmtime.Func)}
-        mem = ex["memory"]
-        assert isinstance(mem, wasmtime.Memory)
         self.store = store
-        self.exports: GuestExports = FastExports(store, funcs) if fast else PublicExports(store, funcs)
-        self.memory: GuestMemory = FastMemory(store, mem) if fast else PublicMemory(store, mem)
+        self.exports: GuestExports
+        self.memory: GuestMemory
+        if fast:
+            self.exports, self.memory = bind_fast(store, inst)
+        else:
+            ex = inst.exports(store)
+            funcs = {n: f for n, f in ((n, ex[n]) for n in ex) if isinstance(f, wasmtime.Func)}
+            mem = ex["memory"]
+            if not isinstance(mem, wasmtime.Memory):
+                raise EngineTrap("the engine module exports no memory")
+            self.exports, self.memory = PublicExports(store, funcs), PublicMemory(store, mem)
         if rt.snapshot:
             self.exports.call("sb_configure", limits.js_heap_limit, limits.stack_limit)
         else:
