@@ -15,6 +15,7 @@ Command line (run from the repository root):
   python tests/test_differential.py --regen          rebuild expected.json with the local node
   python tests/test_differential.py --report         run the sandbox side, print per-module pass rates
   python tests/test_differential.py --update-floors  as --report, then write the rates as new floors
+  python tests/test_differential.py --check-node     re-run every script under node, compare with the cache
 """
 
 from __future__ import annotations
@@ -199,7 +200,8 @@ def run_sandbox(script_id: str) -> Outcome:
             res = rt.exec(source, file_path=file_path, on_stdio=on_stdio)
         except Exception as exc:
             return Outcome(None, "".join(out), error=f"{type(exc).__name__}: {exc}", detail="".join(err))
-        return Outcome(res.code, "".join(out), detail="".join(err) or (getattr(res, "error_message", "") or ""))
+        message = getattr(res, "error_message", "") or ""
+        return Outcome(res.code, "".join(out), detail=f"{message}\n{''.join(err)}".strip())
     finally:
         for closer in ("dispose", "close"):
             if callable(getattr(rt, closer, None)):
@@ -253,7 +255,7 @@ def diff_text(script_id: str, want: Outcome, got: Outcome) -> str:
     if want.stdout != got.stdout:
         parts.append(f"  node stdout:    {want.stdout!r}\n  sandbox stdout: {got.stdout!r}")
     if got.detail:
-        parts.append(f"  sandbox stderr (not compared): {got.detail[-400:]!r}")
+        parts.append(f"  sandbox stderr (not compared): {got.detail[:300]!r}")
     return "\n".join(parts)
 
 
@@ -292,6 +294,20 @@ def test_known_differences_name_real_scripts() -> None:
     assert all(isinstance(r, str) and r.strip() for r in KNOWN.values()), "every known difference needs a reason"
 
 
+def node_sample(script_ids: list[str]) -> list[str]:
+    """One script per module: enough to notice a changed node behaving differently, cheap enough for
+    every test run (a full re-run is ``--check-node``; script edits are caught by the hashes above)."""
+    firsts: dict[str, str] = {}
+    for script_id in script_ids:
+        firsts.setdefault(module_of(script_id), script_id)
+    return sorted(firsts.values())
+
+
+def stale_against_node(node: str, script_ids: list[str]) -> list[str]:
+    fresh = run_node_all(node, script_ids)
+    return [s for s in script_ids if not fresh[s].same_as(expected_outcome(s))]
+
+
 @pytest.mark.skipif(node_binary() is None, reason="node is not installed; the committed cache is used instead")
 def test_expected_cache_is_current_with_node() -> None:
     node = node_binary()
@@ -300,8 +316,7 @@ def test_expected_cache_is_current_with_node() -> None:
     assert recorded.split(".")[0] == node_version(node).split(".")[0], (
         f"cache recorded with node {recorded}, local node is {node_version(node)}"
     )
-    fresh = run_node_all(node, SCRIPTS)
-    changed = [s for s in SCRIPTS if not fresh[s].same_as(expected_outcome(s))]
+    changed = stale_against_node(node, node_sample(SCRIPTS))
     assert not changed, f"node output differs from expected.json for {changed}; run --regen"
 
 
@@ -340,11 +355,19 @@ def main(argv: list[str]) -> int:
     group.add_argument("--regen", action="store_true", help="rebuild expected.json with the local node")
     group.add_argument("--report", action="store_true", help="print per-module pass rates of the sandbox")
     group.add_argument("--update-floors", action="store_true", help="report, then record the rates as floors")
+    group.add_argument("--check-node", action="store_true", help="re-run every script under node against the cache")
     parser.add_argument("--failures", action="store_true", help="with --report: print each differing script")
     args = parser.parse_args(argv)
     if args.regen:
         regenerate_expected()
         return 0
+    if args.check_node:
+        node = node_binary()
+        if node is None:
+            raise SystemExit("--check-node needs `node` on PATH")
+        changed = stale_against_node(node, corpus_scripts())
+        print(f"{len(changed)} scripts differ from expected.json: {changed}" if changed else "expected.json is current")
+        return 1 if changed else 0
     passed = measure_all()
     if args.failures:
         for s, ok in passed.items():
