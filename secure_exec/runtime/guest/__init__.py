@@ -72,11 +72,23 @@ def esm_wrapper_source(specifier: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def esm_commonjs_wrapper_source(filename: str) -> str:
+    """ES module source that imports the CommonJS file at absolute guest path ``filename``.
+
+    The default export is ``module.exports`` (what Node gives for ``import x from "./lib.cjs"``);
+    named exports are not derived, since that needs a static analysis of the CommonJS source.
+    """
+    if not filename.startswith("/") or "\0" in filename:
+        raise GuestError("ERR_INVALID_ARG_VALUE", f"not an absolute guest path: {filename!r}", name="TypeError")
+    return f"export default globalThis.__se_require({json.dumps(filename)});\n"
+
+
 __all__ = [
     "BUILTINS_PATH",
     "BUNDLE_PATH",
     "GUEST_DIR",
     "builtin_module_names",
+    "esm_commonjs_wrapper_source",
     "esm_wrapper_source",
     "is_builtin",
     "unsupported_module_names",

@@ -115,6 +115,7 @@ defEntry("__se_pending", () => loop.pending());
 defEntry("__se_finish", () => finish());
 defEntry("__se_builtin", (name) => mod.loadBuiltin(name));
 defEntry("__se_cjs", (filename, source) => mod.runMain(filename, source));
+defEntry("__se_require", (filename) => mod.requireAbsolute(filename));
 
 // ---- hide the raw primitives ----
 for (const name of ["__se_hostcall", "__secure_exec_bridge"]) {

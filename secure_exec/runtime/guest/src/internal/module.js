@@ -282,6 +282,14 @@ function runMain(filename, source) {
   return mod.exports;
 }
 
+/** Host entry (__se_require): exports of the CommonJS file at absolute `filename` (ESM -> CJS interop). */
+function requireAbsolute(filename) {
+  if (typeof filename !== "string" || !filename.startsWith("/")) {
+    throw codedError(TypeError, "ERR_INVALID_ARG_VALUE", `__se_require needs an absolute filename, got ${JSON.stringify(filename)}`);
+  }
+  return makeRequire(null)(filename);
+}
+
 function uncaught(err) {
   const { process } = require("../modules/process.js");
   if (process.listenerCount("uncaughtException") === 0) return false;
@@ -308,4 +316,4 @@ function moduleBuiltin() {
   };
 }
 
-module.exports = { defineBuiltin, loadBuiltin, builtinNames, isBuiltin, makeRequire, runMain, moduleBuiltin, resolveFilename, UNSUPPORTED };
+module.exports = { defineBuiltin, loadBuiltin, builtinNames, isBuiltin, makeRequire, runMain, requireAbsolute, moduleBuiltin, resolveFilename, UNSUPPORTED };
