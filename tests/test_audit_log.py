@@ -299,6 +299,29 @@ def test_reopening_a_log_continues_its_chain(tmp_path: Path) -> None:
     assert verify_log(path).ok
 
 
+def test_logs_on_the_same_file_share_one_chain(tmp_path: Path) -> None:
+    path = tmp_path / "a.jsonl"
+    first = AuditLog(path, hmac_key=b"k" * 32, checkpoint_every=5)
+    second = AuditLog(str(path), hmac_key=b"k" * 32, checkpoint_every=5, sinks=[])
+    for i in range(6):
+        (first if i % 2 else second).lifecycle("plugin.loaded", CTX, n=i)
+    first.close()  # not the last writer: no final checkpoint, the file stays open for `second`
+    second.lifecycle("plugin.loaded", CTX, n=6)
+    with pytest.raises(AuditWriteError):
+        first.lifecycle("plugin.loaded", CTX)
+    with pytest.raises(ConfigError) as info:
+        AuditLog(path, hmac_key=b"x" * 32, checkpoint_every=5)
+    assert "already open" in str(info.value)
+    second.close()
+    events = lines(path)
+    assert [e["seq"] for e in events] == list(range(1, 10))
+    assert [e["final"] for e in events if e["event"] == "audit.checkpoint"] == [False, True]
+    assert verify_log(path, key=b"k" * 32, expect_closed=True).ok
+    with AuditLog(path, hmac_key=b"k" * 32, checkpoint_every=5) as reopened:  # after both closed: fresh stream
+        reopened.lifecycle("sandbox.started", CTX)
+    assert verify_log(path, key=b"k" * 32, expect_closed=True).ok
+
+
 def test_checkpoints_every_n_and_on_close(tmp_path: Path) -> None:
     path = tmp_path / "a.jsonl"
     log = AuditLog(path, hmac_key=b"k" * 32, checkpoint_every=3)

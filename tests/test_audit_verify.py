@@ -208,12 +208,23 @@ def test_partial_last_line_is_reported_precisely(tmp_path: Path, capsys: pytest.
     assert code == 1 and out.startswith("FAILED at seq 10 (line 10): line is not valid JSON")
 
 
+CRASHER = textwrap.dedent(
+    """
+    import os, sys
+    from secure_exec.audit import AuditContext, AuditLog
+    log = AuditLog(sys.argv[1], hmac_key=sys.argv[2].encode(), checkpoint_every=4)
+    for i in range(7):  # a checkpoint after 4 events, then 3 unanchored ones
+        log.lifecycle("plugin.loaded", AuditContext(session_id="s"), n=i)
+    os._exit(0)  # no close(): no final checkpoint
+    """
+)
+
+
 def test_restart_after_a_crash_keeps_the_checkpoint_interval(tmp_path: Path) -> None:
     path = tmp_path / "a.jsonl"
-    crashed = AuditLog(path, hmac_key=KEY, checkpoint_every=4)
-    for i in range(7):  # checkpoint after 4, then 3 unanchored events; never closed (a crash)
-        crashed.lifecycle("plugin.loaded", CTX, n=i)
-    crashed._primary.close()  # type: ignore[attr-defined]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    subprocess.run([sys.executable, "-c", CRASHER, str(path), KEY.decode()], env=env, check=True, timeout=60)
+    assert not verify_log(path, key=KEY, expect_closed=True).ok
     with AuditLog(path, hmac_key=KEY, checkpoint_every=4) as restarted:
         for i in range(3):
             restarted.lifecycle("plugin.loaded", CTX, n=i)

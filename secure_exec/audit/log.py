@@ -5,7 +5,6 @@ from __future__ import annotations
 import enum
 import os
 import sys
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -14,19 +13,19 @@ import orjson
 from secure_exec.audit import capture
 from secure_exec.audit.chain import checkpoint_message, key_id, sign_checkpoint
 from secure_exec.audit.ids import EventIdSource, rfc3339_now
-from secure_exec.audit.pipeline import CONTEXT_KEY, EXTRA_KEY, ChainState, build_audit_logger
+from secure_exec.audit.pipeline import CONTEXT_KEY, EXTRA_KEY, build_audit_logger
 from secure_exec.audit.sanitize import escape_text, redact
 from secure_exec.audit.schema import (
     CAPABILITY_COMPLETED,
     CHECKPOINT,
-    GENESIS_HASH,
     PERMISSION_CHECKED,
     SCHEMA,
     SCHEMA_VERSION,
     SINK_FAILED,
     AuditContext,
 )
-from secure_exec.audit.sinks import AuditSink, CallableSink, FileSink, MemorySink, StderrSink
+from secure_exec.audit.sinks import AuditSink, CallableSink, MemorySink, StderrSink
+from secure_exec.audit.stream import memory_stream, open_file_stream, release
 from secure_exec.errors import AuditWriteError, ConfigError
 
 SinkLike = AuditSink | Callable[[dict[str, Any]], object]
@@ -92,34 +91,27 @@ class AuditLog:
         self.path = os.fspath(path) if path is not None else None
         self._hmac_key = hmac_key
         self._interval = checkpoint_every or 0
-        self._lock = threading.Lock()
         self._closed = False
         self._ids = EventIdSource()
         self._pending_failures: list[tuple[str, BaseException, Mapping[str, Any]]] = []
-        self._since_checkpoint = 0
-        self.memory: MemorySink | None = None
-        self._primary: AuditSink
-        resume: tuple[int, str, str] | None = None
-        if self.path is not None:
-            try:
-                file_sink = FileSink(self.path, fsync=fsync)
-            except OSError as exc:
-                raise AuditWriteError(f"cannot open audit log {self.path!r}: {exc.strerror or exc}") from exc
-            resume = file_sink.resume_point()
-            self._primary = file_sink
-        else:
-            self.memory = MemorySink(memory_maxlen)
-            self._primary = self.memory
         extras = [_as_sink(s) for s in sinks]
         if stderr:
             extras.append(StderrSink())
         self._extras = tuple(extras)
-        self._chain = ChainState(*(resume[:2] if resume else (0, GENESIS_HASH)))
+        if self.path is not None:
+            self._stream = open_file_stream(self.path, fsync=fsync, hmac_key=hmac_key, interval=self._interval)
+        else:
+            self._stream = memory_stream(memory_maxlen, hmac_key=hmac_key, interval=self._interval)
+        primary = self._stream.sink
+        self.memory: MemorySink | None = primary if isinstance(primary, MemorySink) else None
+        self._lock = self._stream.lock
+        self._chain = self._stream.chain
         self._logger = build_audit_logger(self, self._chain)
-        if resume is not None and resume[2] != CHECKPOINT and (hmac_key is not None or self._interval):
-            # The previous writer stopped without a closing checkpoint (crash): anchor its tail
-            # now, so the signed-interval rule keeps holding across the restart.
-            with self._lock:
+        with self._lock:
+            if self._stream.tail_unanchored and (hmac_key is not None or self._interval):
+                # The previous writer stopped without a closing checkpoint (crash): anchor its tail
+                # now, so the signed-interval rule keeps holding across the restart.
+                self._stream.tail_unanchored = False
                 self._checkpoint_locked(final=False)
 
     @classmethod
@@ -212,22 +204,32 @@ class AuditLog:
             return self._checkpoint_locked(final=False)
 
     def close(self) -> None:
-        """Write the final checkpoint (if checkpoints are configured) and close every sink."""
+        """Close this writer; the last writer of a file writes the final checkpoint and closes it.
+
+        The final checkpoint is written only if checkpoints are configured (key or interval).
+        """
         with self._lock:
             if self._closed:
                 return
+            self._closed = True
+            stream = self._stream
             try:
-                if self._hmac_key is not None or self._interval:
+                if stream.users == 1 and (self._hmac_key is not None or self._interval):
                     self._checkpoint_locked(final=True)
             finally:
-                self._closed = True
-                for sink in (self._primary, *self._extras):
+                owned = (stream.sink,) if release(stream) else ()
+                for sink in (*owned, *self._extras):
                     closer = getattr(sink, "close", None)
                     if callable(closer) and not isinstance(sink, CallableSink):
                         try:
                             closer()
                         except Exception as exc:  # noqa: BLE001 - closing must reach every sink
                             _stderr_notice(SINK_FAILED, sink=repr(sink), error=_describe(exc))
+
+    @property
+    def _primary(self) -> AuditSink:
+        """The primary sink (kept for tests that inject write failures into it)."""
+        return self._stream.sink
 
     @property
     def closed(self) -> bool:
@@ -260,10 +262,11 @@ class AuditLog:
             fields[CONTEXT_KEY] = ctx
             fields["event_id"] = event_id = self._ids.next()
             self._logger.audit(event, fields)
-            self._since_checkpoint += 1
+            stream = self._stream
+            stream.since_checkpoint += 1
             if self._pending_failures:
                 self._report_sink_failures()
-            if self._interval and self._since_checkpoint >= self._interval:
+            if self._interval and stream.since_checkpoint >= self._interval:
                 self._checkpoint_locked(final=False)
             return event_id
 
@@ -272,7 +275,7 @@ class AuditLog:
         fields[CONTEXT_KEY] = ctx
         fields["event_id"] = event_id = self._ids.next()
         self._logger.audit(event, fields)
-        self._since_checkpoint += 1
+        self._stream.since_checkpoint += 1
         return event_id
 
     def _checkpoint_locked(self, *, final: bool) -> str:
@@ -291,13 +294,13 @@ class AuditLog:
             fields["key_id"] = key_id(self._hmac_key)
             fields["signature"] = sign_checkpoint(self._hmac_key, message)
         event_id = self._emit_locked(CHECKPOINT, _SYSTEM_CTX, fields)
-        self._since_checkpoint = 0
+        self._stream.since_checkpoint = 0
         return event_id
 
     def audit(self, line: bytes, event: dict[str, Any]) -> str:
         """Called by the structlog chain with the rendered line; not for direct use."""
         try:
-            self._primary.write(line, event)
+            self._stream.sink.write(line, event)
         except Exception as exc:
             _stderr_notice(
                 SINK_FAILED, sink="primary", error=_describe(exc), failed_event_id=event.get("event_id"),

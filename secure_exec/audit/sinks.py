@@ -106,6 +106,11 @@ class FileSink:
                 fh.seek(size - 1)
                 self._needs_newline = fh.read(1) != b"\n"
 
+    def fileno(self) -> int:
+        if self._fd is None:
+            raise OSError("audit log file is closed")
+        return self._fd
+
     def resume_point(self) -> tuple[int, str, str] | None:
         """(seq, hash, event name) of the last complete, parseable event, or None for a new chain."""
         return read_resume_point(self.path)

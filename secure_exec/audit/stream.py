@@ -1,0 +1,87 @@
+"""One shared writer per audit file per process.
+
+Two AuditLog objects appending to the same file independently would each resume from the same
+(seq, hash) and interleave two chains, which ``verify`` rightly rejects. So every AuditLog for a
+given file (same device and inode) in this process shares one stream: one lock, one descriptor, one
+chain position and one checkpoint counter. Separate *processes* must still not share a file.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+
+from secure_exec.audit.pipeline import ChainState
+from secure_exec.audit.schema import CHECKPOINT, GENESIS_HASH
+from secure_exec.audit.sinks import AuditSink, FileSink, MemorySink
+from secure_exec.errors import AuditWriteError, ConfigError
+
+_registry: dict[tuple[int, int], LogStream] = {}
+_registry_lock = threading.Lock()
+
+
+class LogStream:
+    """The state every writer of one chain must agree on."""
+
+    def __init__(
+        self, sink: AuditSink, chain: ChainState, *, hmac_key: bytes | None, interval: int,
+        ident: tuple[int, int] | None, tail_unanchored: bool,
+    ) -> None:
+        self.lock = threading.Lock()
+        self.sink = sink
+        self.chain = chain
+        self.hmac_key = hmac_key
+        self.interval = interval
+        self.since_checkpoint = 0
+        self.users = 1
+        self.ident = ident
+        # The file ended with events after its last checkpoint (the previous writer crashed).
+        self.tail_unanchored = tail_unanchored
+
+
+def memory_stream(maxlen: int | None, *, hmac_key: bytes | None, interval: int) -> LogStream:
+    return LogStream(MemorySink(maxlen), ChainState(0, GENESIS_HASH), hmac_key=hmac_key, interval=interval,
+                     ident=None, tail_unanchored=False)
+
+
+def open_file_stream(path: str, *, fsync: bool, hmac_key: bytes | None, interval: int) -> LogStream:
+    """The stream already writing ``path`` in this process, or a new one resuming the file's chain."""
+    with _registry_lock:
+        try:
+            sink = FileSink(path, fsync=fsync)
+        except OSError as exc:
+            raise AuditWriteError(f"cannot open audit log {path!r}: {exc.strerror or exc}") from exc
+        st = os.fstat(sink.fileno())
+        ident = (st.st_dev, st.st_ino)
+        shared = _registry.get(ident)
+        if shared is not None:
+            sink.close()
+            if shared.hmac_key != hmac_key or shared.interval != interval:
+                raise ConfigError(
+                    f"audit log {path!r} is already open in this process with a different hmac_key or "
+                    "checkpoint_every; one file has one checkpoint policy",
+                    code="ERR_AUDIT_CONFIG",
+                )
+            shared.users += 1
+            return shared
+        resume = sink.resume_point()
+        chain = ChainState(*(resume[:2] if resume else (0, GENESIS_HASH)))
+        stream = LogStream(
+            sink, chain, hmac_key=hmac_key, interval=interval, ident=ident,
+            tail_unanchored=resume is not None and resume[2] != CHECKPOINT,
+        )
+        if stat.S_ISREG(st.st_mode):  # not devices such as /dev/full
+            _registry[ident] = stream
+        return stream
+
+
+def release(stream: LogStream) -> bool:
+    """Drop one user; True when it was the last (the caller then closes the sink)."""
+    with _registry_lock:
+        stream.users -= 1
+        if stream.users > 0:
+            return False
+        if stream.ident is not None and _registry.get(stream.ident) is stream:
+            del _registry[stream.ident]
+        return True
