@@ -406,25 +406,44 @@ static JSModuleDef *module_loader(JSContext *c, const char *name, void *opaque, 
     return m;
 }
 
-/* performance.now() counts from time_origin; a snapshot must not carry the build machine's clock. */
-static void set_time_origin(double origin) {
-    ctx->time_origin = origin;
+/* performance.now() counts from time_origin; a snapshot must not carry the build machine's clock.
+ * performance.timeOrigin is read-only and non-configurable, so its slot is located once at init and
+ * written in place on every reseed. Going through the property API there instead reads enough of the
+ * snapshot heap to cost each sandbox about 1 MB of RSS. */
+static JSObject *perf_obj;    /* a reference is held for the life of the context */
+static uint32_t perf_idx;
+static JSAtom perf_atom;
+
+static void find_time_origin_slot(void) {
     JSValue g = JS_GetGlobalObject(ctx);
     JSValue perf = JS_GetPropertyStr(ctx, g, "performance");
-    if (JS_IsObject(perf)) {
-        /* timeOrigin is read-only and non-configurable, so update its slot in place. */
-        JSAtom a = JS_NewAtom(ctx, "timeOrigin");
-        JSProperty *pr;
-        JSShapeProperty *prs = find_own_property(&pr, JS_VALUE_GET_OBJ(perf), a);
-        if (prs && (prs->flags & JS_PROP_TMASK) == JS_PROP_NORMAL) {
-            JS_FreeValue(ctx, pr->u.value);
-            pr->u.value = js_float64(origin);
-        }
-        JS_FreeAtom(ctx, a);
-    } else if (JS_IsException(perf))
-        JS_FreeValue(ctx, JS_GetException(ctx));
-    JS_FreeValue(ctx, perf);
     JS_FreeValue(ctx, g);
+    if (!JS_IsObject(perf)) {
+        if (JS_IsException(perf))
+            JS_FreeValue(ctx, JS_GetException(ctx));
+        JS_FreeValue(ctx, perf);
+        return;
+    }
+    perf_atom = JS_NewAtom(ctx, "timeOrigin"); /* kept: identifies the slot later */
+    JSProperty *pr;
+    JSShapeProperty *prs = find_own_property(&pr, JS_VALUE_GET_OBJ(perf), perf_atom);
+    if (prs && (prs->flags & JS_PROP_TMASK) == JS_PROP_NORMAL) {
+        perf_obj = JS_VALUE_GET_OBJ(perf);
+        perf_idx = (uint32_t)(pr - perf_obj->prop);
+    } else {
+        JS_FreeValue(ctx, perf);
+    }
+}
+
+static void set_time_origin(double origin) {
+    ctx->time_origin = origin;
+    if (!perf_obj || perf_idx >= (uint32_t)perf_obj->shape->prop_count)
+        return;
+    if (get_shape_prop(perf_obj->shape)[perf_idx].atom != perf_atom)
+        return;
+    JSValue *v = &perf_obj->prop[perf_idx].u.value;
+    JS_FreeValue(ctx, *v);
+    *v = js_float64(origin);
 }
 
 EXPORT("sb_configure") void sb_configure(int32_t mem_limit, int32_t stack_limit) {
@@ -447,6 +466,7 @@ EXPORT("sb_init") int32_t sb_init(int32_t mem_limit, int32_t stack_limit) {
     /* Deterministic seeds so a snapshot build is reproducible; sb_reseed fixes Math.random later. */
     ctx->random_state = 0x9E3779B97F4A7C15ULL;
     ctx->hash_seed = 0x2545F491u;
+    find_time_origin_slot();
     set_time_origin(0);
     module_registry = JS_NewObject(ctx);
     core_bridge = JS_UNDEFINED;
