@@ -110,7 +110,8 @@ class JSInstance:
         self._lock = threading.Lock()
         self._pending: bytes | None = None
         self._fatal: BaseException | None = None
-        self._sb: _Sandbox | None = self._new_sandbox()
+        self._sb: _Sandbox | None = None  # imports firing during construction are refused, not crashed
+        self._sb = self._new_sandbox()
 
     # ------------------------------------------------------------------ public API
 
