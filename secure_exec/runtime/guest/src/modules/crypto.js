@@ -121,7 +121,17 @@ function timingSafeEqual(a, b) {
 
 const unsupported = (name) => () => { throw notSupported(`crypto.${name}`); };
 
-const subtle = new Proxy({}, { get: (_t, k) => (typeof k === "string" ? unsupported(`subtle.${k}`) : undefined) });
+const subtleDigest = async (alg, data) => {
+  const name = String(alg && typeof alg === "object" ? alg.name : alg).toUpperCase();
+  const map = { "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512" };
+  if (!map[name]) throw Object.assign(new Error(`Unrecognized algorithm name: ${name}`), { name: "NotSupportedError" });
+  const bytes = data instanceof ArrayBuffer ? Buffer.from(data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const d = new Hash(map[name]).update(bytes).digest();
+  return d.buffer.slice(d.byteOffset, d.byteOffset + d.byteLength);
+};
+const subtle = new Proxy({ digest: subtleDigest }, {
+  get: (t, k) => (k === "digest" ? t.digest : typeof k === "string" ? unsupported(`subtle.${k}`) : undefined),
+});
 const webcrypto = { getRandomValues, randomUUID, subtle };
 
 module.exports = {

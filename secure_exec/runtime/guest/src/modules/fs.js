@@ -116,6 +116,20 @@ class Stats {
   isSocket() { return this._is(constants.S_IFSOCK); }
 }
 
+/** statSync(p, {bigint: true}): the same fields as BigInts, plus nanosecond times. */
+class BigIntStats extends Stats {
+  constructor(st) {
+    super(st);
+    for (const k of ["dev", "mode", "nlink", "uid", "gid", "rdev", "blksize", "ino", "size", "blocks", "atimeMs", "mtimeMs", "ctimeMs", "birthtimeMs"]) {
+      this[k] = BigInt(Math.trunc(this[k]));
+    }
+    for (const k of ["atime", "mtime", "ctime", "birthtime"]) this[`${k}Ns`] = this[`${k}Ms`] * 1000000n;
+  }
+  _is(bits) { return (Number(this.mode) & constants.S_IFMT) === bits; }
+}
+
+function makeStats(raw, o) { return o && o.bigint ? new BigIntStats(raw) : new Stats(raw); }
+
 class Dirent {
   constructor(name, kind, parentPath) {
     this.name = name;
@@ -199,7 +213,7 @@ function statSync(path, options) {
   const o = optsOf(options, { throwIfNoEntry: true });
   const p = toPath(path);
   try {
-    return new Stats(host.call("fs.stat", { path: p, follow: true }, { syscall: "stat", path: p }));
+    return makeStats(host.call("fs.stat", { path: p, follow: true }, { syscall: "stat", path: p }), o);
   } catch (err) {
     if (o.throwIfNoEntry === false && err.code === "ENOENT") return undefined;
     throw err;
@@ -210,15 +224,15 @@ function lstatSync(path, options) {
   const o = optsOf(options, { throwIfNoEntry: true });
   const p = toPath(path);
   try {
-    return new Stats(host.call("fs.stat", { path: p, follow: false }, { syscall: "lstat", path: p }));
+    return makeStats(host.call("fs.stat", { path: p, follow: false }, { syscall: "lstat", path: p }), o);
   } catch (err) {
     if (o.throwIfNoEntry === false && err.code === "ENOENT") return undefined;
     throw err;
   }
 }
 
-function fstatSync(fd) {
-  return new Stats(host.call("fs.fstat", { fd: checkFd(fd) }, { syscall: "fstat" }));
+function fstatSync(fd, options) {
+  return makeStats(host.call("fs.fstat", { fd: checkFd(fd) }, { syscall: "fstat" }), optsOf(options, {}));
 }
 
 function existsSync(path) {
@@ -395,11 +409,73 @@ function mkdtempSync(prefix) {
   throw systemError("EEXIST", "mkdtemp", p + "XXXXXX");
 }
 
+/** fs.Dir over one readdir snapshot (the entries are read when the directory is opened). */
+class Dir {
+  constructor(path, entries) {
+    this.path = path;
+    this._entries = entries;
+    this._closed = false;
+  }
+  _check() { if (this._closed) throw codedError(Error, "ERR_DIR_CLOSED", "Directory handle was closed"); }
+  readSync() { this._check(); return this._entries.length ? this._entries.shift() : null; }
+  read(cb) {
+    const p = new Promise((resolve, reject) => { try { resolve(this.readSync()); } catch (e) { reject(e); } });
+    if (typeof cb === "function") { p.then((v) => cb(null, v), cb); return undefined; }
+    return p;
+  }
+  closeSync() { this._check(); this._closed = true; }
+  close(cb) {
+    const p = new Promise((resolve, reject) => { try { resolve(this.closeSync()); } catch (e) { reject(e); } });
+    if (typeof cb === "function") { p.then(() => cb(null), cb); return undefined; }
+    return p;
+  }
+  async *[Symbol.asyncIterator]() {
+    try { let e; while ((e = this.readSync()) !== null) yield e; } finally { if (!this._closed) this.closeSync(); }
+  }
+  *entries() { let e; while ((e = this.readSync()) !== null) yield e; }
+}
+
+function opendirSync(path) {
+  const p = toPath(path);
+  const res = host.call("fs.readdir", { path: p }, { syscall: "opendir", path: p });
+  return new Dir(p, res.entries.map((e) => new Dirent(e.name, e.kind, p)));
+}
+
+/** cpSync: a recursive copy built from stat/readdir/mkdir/copyFile/readlink/symlink ops. */
+function cpSync(src, dest, options) {
+  const o = optsOf(options, { recursive: false, force: true, errorOnExist: false, dereference: false, filter: null });
+  const from = toPath(src, "src");
+  const to = toPath(dest, "dest");
+  const copy = (a, b) => {
+    if (typeof o.filter === "function" && !o.filter(a, b)) return;
+    const st = o.dereference ? statSync(a) : lstatSync(a);
+    if (st.isDirectory()) {
+      if (!o.recursive) {
+        throw codedError(Error, "ERR_FS_EISDIR", `Recursive option is required to copy a directory: ${a}`);
+      }
+      if (!existsSync(b)) mkdirSync(b, { recursive: true });
+      for (const name of readdirSync(a)) copy(joinPath(a, name), joinPath(b, name));
+    } else if (st.isSymbolicLink()) {
+      if (existsSync(b) || lstatSync(b, { throwIfNoEntry: false })) {
+        if (!o.force) { if (o.errorOnExist) throw systemError("EEXIST", "cp", b); return; }
+        unlinkSync(b);
+      }
+      symlinkSync(readlinkSync(a), b);
+    } else {
+      if (lstatSync(b, { throwIfNoEntry: false })) {
+        if (!o.force) { if (o.errorOnExist) throw codedError(Error, "ERR_FS_CP_EEXIST", `Target already exists: cp returned EEXIST (${b} already exists)`); return; }
+      }
+      copyFileSync(a, b);
+    }
+  };
+  copy(from, to);
+}
+
 const syncApi = {
   readFileSync, writeFileSync, appendFileSync, mkdirSync, readdirSync, statSync, lstatSync, fstatSync,
   existsSync, accessSync, unlinkSync, rmSync, rmdirSync, renameSync, copyFileSync, symlinkSync,
   readlinkSync, linkSync, realpathSync, chmodSync, chownSync, utimesSync, truncateSync, ftruncateSync, openSync,
-  readSync, writeSync, closeSync, fsyncSync, mkdtempSync,
+  readSync, writeSync, closeSync, fsyncSync, mkdtempSync, opendirSync, cpSync,
 };
 
 // ---- callback API: run the sync op, deliver on the next tick like real async I/O ----
@@ -578,8 +654,7 @@ module.exports = Object.assign({}, callbackApi, syncApi, {
   F_OK: 0, R_OK: 4, W_OK: 2, X_OK: 1,
   watch: unsupported("watch"), watchFile: unsupported("watchFile"), unwatchFile: unsupported("unwatchFile"),
   lchown: unsupported("lchown"), lchownSync: unsupported("lchownSync"),
-  opendir: unsupported("opendir"), opendirSync: unsupported("opendirSync"), cp: unsupported("cp"), cpSync: unsupported("cpSync"),
+  Dir, BigIntStats,
 });
 module.exports.promises.watch = unsupported("promises.watch");
-module.exports.promises.cp = async () => { throw notSupported("fs.promises.cp"); };
-module.exports.promises.opendir = async () => { throw notSupported("fs.promises.opendir"); };
+

@@ -184,6 +184,34 @@ function finish() {
   return exitCodeOf(process.exitCode);
 }
 
+// Unhandled promise rejections, fed by the engine's rejection tracker (__se_rejection) and
+// processed after each job-queue drain (__se_rejections), with Node's default mode "throw".
+const unhandled = new Map(); // promise -> reason, in rejection order
+
+function trackRejection(promise, reason, handled) {
+  if (handled) {
+    if (unhandled.has(promise)) unhandled.delete(promise);
+    else loop.nextTick(() => process.emit("rejectionHandled", promise), []);
+    return;
+  }
+  unhandled.set(promise, reason);
+}
+
+function processRejections() {
+  for (const [promise, reason] of [...unhandled]) {
+    unhandled.delete(promise);
+    if (loop.isExited()) return;
+    if (process.listenerCount("unhandledRejection") > 0) {
+      process.emit("unhandledRejection", reason, promise);
+      continue;
+    }
+    const err = reason instanceof Error ? reason : new Error(`This error originated either by throwing inside of an async function without a catch block, or by rejecting a promise which was not handled with .catch(). The promise rejected with the reason "${require("./util.js").inspect(reason)}".`);
+    if (!(reason instanceof Error)) err.code = "ERR_UNHANDLED_REJECTION";
+    if (process.listenerCount("uncaughtException") > 0) process.emit("uncaughtException", err, "unhandledRejection");
+    else throw err;
+  }
+}
+
 process.binding = () => { throw notSupported("process.binding"); };
 process._linkedBinding = () => { throw notSupported("process._linkedBinding"); };
 process.dlopen = () => { throw notSupported("process.dlopen"); };
@@ -256,4 +284,4 @@ lazy("stdin", () => {
 
 Object.defineProperty(process, Symbol.toStringTag, { value: "process" });
 
-module.exports = { process, finish, ProcessExit, writeFd };
+module.exports = { process, finish, ProcessExit, writeFd, trackRejection, processRejections };

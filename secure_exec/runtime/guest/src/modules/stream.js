@@ -187,7 +187,9 @@ const writableMethods = {
     const done = (err) => {
       if (err) { this.destroy(err); return; }
       this.writableFinished = true;
-      later(() => { this.emit("finish"); if (!this.destroyed && !(this._rs && !this._rs.endEmitted)) this.destroy(); });
+      later(() => {
+        for (const f of this._ws.onFinished || []) f();
+        this.emit("finish"); if (!this.destroyed && !(this._rs && !this._rs.endEmitted)) this.destroy(); });
     };
     if (this._final) this._final(done); else done();
   },
@@ -195,7 +197,7 @@ const writableMethods = {
     if (typeof chunk === "function") { cb = chunk; chunk = undefined; }
     if (typeof encoding === "function") { cb = encoding; encoding = undefined; }
     if (chunk !== undefined && chunk !== null) this.write(chunk, encoding);
-    if (cb) this.once("finish", cb);
+    if (cb) (this._ws.onFinished = this._ws.onFinished || []).push(cb);
     if (!this._ws.ending) {
       this._ws.ending = true;
       this.writableEnded = true;

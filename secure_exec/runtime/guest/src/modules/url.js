@@ -6,6 +6,12 @@ const whatwg = require("whatwg-url-without-unicode");
 const { codedError, invalidArgType } = require("../internal/errors.js");
 
 const { URLSearchParams } = whatwg;
+if (!("size" in URLSearchParams.prototype)) {
+  Object.defineProperty(URLSearchParams.prototype, "size", {
+    get() { let n = 0; for (const _ of this) n++; return n; }, // eslint-disable-line no-unused-vars
+    configurable: true, enumerable: true,
+  });
+}
 
 /** WHATWG URL with Node's errors (ERR_INVALID_URL + input, ERR_MISSING_ARGS) and URL.canParse. */
 const URL = class URL extends whatwg.URL {

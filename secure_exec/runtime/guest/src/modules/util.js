@@ -369,8 +369,78 @@ function stripVTControlCharacters(s) {
   return String(s).replace(/\x1b\[[0-9;]*[A-Za-z]/g, "");
 }
 
+function toUSVString(s) {
+  return String(s).replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "\ufffd");
+}
+
+/** util.parseArgs (Node 18.3+): long/short options, --opt=value, grouped short booleans, "--". */
+function parseArgs(config) {
+  const c = config || {};
+  const args = c.args !== undefined ? c.args : globalThis.process.argv.slice(2);
+  const options = c.options || {};
+  const strict = c.strict !== false;
+  const allowPositionals = c.allowPositionals !== undefined ? !!c.allowPositionals : !strict;
+  const values = Object.create(null);
+  const positionals = [];
+  const byShort = {};
+  for (const [name, o] of Object.entries(options)) {
+    if (o.type !== "string" && o.type !== "boolean") throw codedError(TypeError, "ERR_INVALID_ARG_VALUE", `options.${name}.type must be 'string' or 'boolean'`);
+    if (o.short !== undefined) byShort[o.short] = name;
+  }
+  const fail = (code, msg) => { throw codedError(TypeError, code, msg); };
+  const store = (name, value) => {
+    const o = options[name];
+    if (o === undefined) {
+      if (strict) fail("ERR_PARSE_ARGS_UNKNOWN_OPTION", `Unknown option '${name.length === 1 ? "-" : "--"}${name}'`);
+      values[name] = value === undefined ? true : value;
+      return;
+    }
+    if (strict && o.type === "string" && typeof value !== "string") fail("ERR_PARSE_ARGS_INVALID_OPTION_VALUE", `Option '--${name} <value>' argument missing`);
+    if (strict && o.type === "boolean" && value !== undefined) fail("ERR_PARSE_ARGS_INVALID_OPTION_VALUE", `Option '--${name}' does not take an argument`);
+    const v = o.type === "boolean" ? true : value;
+    if (o.multiple) (values[name] = values[name] || []).push(v);
+    else values[name] = v;
+  };
+  for (let i = 0; i < args.length; i++) {
+    const a = String(args[i]);
+    if (a === "--") {
+      for (const rest of args.slice(i + 1)) {
+        if (!allowPositionals && strict) fail("ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL", `Unexpected argument '${rest}'. This command does not take positional arguments`);
+        positionals.push(rest);
+      }
+      break;
+    }
+    if (a.startsWith("--")) {
+      const eq = a.indexOf("=");
+      const name = eq === -1 ? a.slice(2) : a.slice(2, eq);
+      const o = options[name];
+      if (eq !== -1) store(name, a.slice(eq + 1));
+      else if (o && o.type === "string" && i + 1 < args.length) store(name, String(args[++i]));
+      else store(name, undefined);
+    } else if (a.startsWith("-") && a.length > 1) {
+      for (let j = 1; j < a.length; j++) {
+        const name = byShort[a[j]] || a[j];
+        const o = options[name];
+        if (o && o.type === "string") {
+          const rest = a.slice(j + 1);
+          if (rest) store(name, rest);
+          else if (i + 1 < args.length) store(name, String(args[++i]));
+          else store(name, undefined);
+          break;
+        }
+        store(name, undefined);
+      }
+    } else {
+      if (!allowPositionals) fail("ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL", `Unexpected argument '${a}'. This command does not take positional arguments`);
+      positionals.push(a);
+    }
+  }
+  for (const [name, o] of Object.entries(options)) if (o.default !== undefined && values[name] === undefined) values[name] = o.default;
+  return { values, positionals };
+}
+
 module.exports = {
-  format, formatWithOptions, inspect, promisify, callbackify, inherits, deprecate, types,
+  format, formatWithOptions, toUSVString, parseArgs, inspect, promisify, callbackify, inherits, deprecate, types,
   isDeepStrictEqual, stripVTControlCharacters,
   isArray: Array.isArray,
   isBoolean: (v) => typeof v === "boolean",
