@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from secure_exec.engine import EngineLimits, JSInstance
 from secure_exec.engine.loader import ACTIVE
-from secure_exec.errors import GuestError
+from secure_exec.errors import GuestError, JSError
 
 I32 = st.integers(min_value=-(2**31), max_value=2**31 - 1)
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -98,3 +100,15 @@ def test_arbitrary_module_loader_results(resolved: str, source: str) -> None:
         r = js.eval_script("import('m').then(() => 'ok', e => 'E:' + (e && e.name))")
         assert r is None or isinstance(r, str)
         assert js.eval_script("1+1") == 2
+
+
+@SETTINGS
+@given(text=st.text(alphabet=st.characters(codec=None, categories=None, exclude_categories=()), max_size=100))
+def test_any_js_string_round_trips_to_the_host(text: str) -> None:
+    """Including lone surrogates, which a JS string may hold but strict UTF-8 JSON decoders refuse."""
+    js = _instance()
+    assert js.eval_script(json.dumps(text)) == text
+    assert js.eval_script("'\\ud800x'") == "\ud800x"
+    with pytest.raises(JSError) as ei:
+        js.eval_script(f"throw new Error({json.dumps(text)})")
+    assert ei.value.js_message == text

@@ -9,6 +9,7 @@ sandbox, with all JS state lost, and ``generation`` incremented. The exception s
 
 from __future__ import annotations
 
+import json
 import os
 import struct
 import threading
@@ -47,6 +48,19 @@ _U32 = 0xFFFFFFFF
 
 def slow_path_forced() -> bool:
     return os.environ.get("SECURE_EXEC_ENGINE_SLOWPATH", "") not in ("", "0")
+
+
+def _decode_json(out: bytes) -> Any:
+    """The guest's JSON. orjson is fast but refuses lone surrogates, which JS strings may hold (and
+    JSON.stringify escapes as ``\\udXXX``); the stdlib keeps them, so it is the faithful fallback."""
+    try:
+        return orjson.loads(out)
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        return json.loads(out.decode("utf-8", "surrogatepass"))
+    except ValueError:
+        raise JSError("Error", "the script's result could not be decoded as JSON") from None
 
 
 def _wire_error(code: str, message: str) -> bytes:
@@ -236,7 +250,7 @@ class JSInstance:
             p, n = struct.unpack("<II", sb.memory.read(sb.hdr, 8))
             out = sb.memory.read(p, n) if n else b""
             if rc == 0:
-                return orjson.loads(out) if out else None
+                return _decode_json(out) if out else None
             if rc == 2:
                 raise TimeLimitExceeded(f"the script exceeded its time limit of {self.limits.time_limit} s")
             if not out:  # the guest could not even allocate the error report
@@ -279,8 +293,8 @@ class JSInstance:
 
     def _js_error(self, out: bytes) -> Exception:
         try:
-            d = orjson.loads(out)
-        except orjson.JSONDecodeError:
+            d = _decode_json(out)
+        except JSError:
             d = None
         if not isinstance(d, dict):
             return JSError("Error", out.decode("utf-8", "replace"))
