@@ -18,6 +18,7 @@ from secure_exec.audit import GENESIS_HASH, AuditContext, AuditLog, canonical_js
 from secure_exec.audit.chain import splice_hash
 from secure_exec.audit.verify import verify_log
 from secure_exec.cli import audit_cmd
+from secure_exec.errors import AuditWriteError
 
 KEY = b"0123456789abcdef-test-key-32byte"
 CTX = AuditContext(session_id="s-1", plugin_id="acme.p", call_id="c-1")
@@ -232,6 +233,37 @@ def test_restart_after_a_crash_keeps_the_checkpoint_interval(tmp_path: Path) -> 
     assert [e["seq"] for e in events if e["event"] == "audit.checkpoint"] == [5, 9, 13]
     result = verify_log(path, key=KEY, expect_closed=True)
     assert result.ok, result.problem
+
+
+HOLDER = textwrap.dedent(
+    """
+    import sys, time
+    from secure_exec.audit import AuditContext, AuditLog
+    log = AuditLog(sys.argv[1])
+    log.lifecycle("sandbox.started", AuditContext(session_id="s"))
+    print("ready", flush=True)
+    sys.stdin.read()  # hold the log open until the parent closes our stdin
+    log.close()
+    """
+)
+
+
+def test_a_second_process_cannot_append_to_an_open_log(tmp_path: Path) -> None:
+    path = tmp_path / "a.jsonl"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(path)], env=env, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
+        with pytest.raises(AuditWriteError) as info:
+            AuditLog(path)
+        assert "another process" in str(info.value) and str(path) in str(info.value)
+    finally:
+        proc.communicate("", timeout=60)
+    assert proc.returncode == 0
+    with AuditLog(path) as log:  # free again once the holder exited
+        log.lifecycle("sandbox.started", CTX)
+    assert verify_log(path).ok and verify_log(path).events == 2
 
 
 WRITER = textwrap.dedent(

@@ -8,12 +8,19 @@ deny the operation); *extra* sinks only get copies and their failures are report
 from __future__ import annotations
 
 import collections
+import errno
 import os
+import stat
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Protocol, runtime_checkable
 
 import orjson
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX
+    fcntl = None  # type: ignore[assignment]
 
 _OPEN_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
 _TAIL_CHUNK = 64 * 1024
@@ -99,6 +106,11 @@ class FileSink:
         self.path = os.fspath(path)
         self.fsync = fsync
         self._fd: int | None = os.open(self.path, _OPEN_FLAGS, 0o600)
+        try:
+            _lock_exclusively(self._fd, self.path)
+        except OSError:
+            os.close(self._fd)
+            raise
         self._needs_newline = False
         size = os.fstat(self._fd).st_size
         if size:
@@ -140,6 +152,19 @@ class FileSink:
         fd, self._fd = self._fd, None
         if fd is not None:
             os.close(fd)
+
+
+def _lock_exclusively(fd: int, path: str) -> None:
+    """Refuse a log file another process is appending to: two writers would interleave two chains.
+
+    An advisory ``flock``, released by the kernel when the holder exits (even on SIGKILL).
+    """
+    if fcntl is None or not stat.S_ISREG(os.fstat(fd).st_mode):
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise OSError(errno.EBUSY, "it is being written by another process", path) from None
 
 
 def read_resume_point(path: str) -> tuple[int, str, str] | None:

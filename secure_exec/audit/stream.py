@@ -3,7 +3,8 @@
 Two AuditLog objects appending to the same file independently would each resume from the same
 (seq, hash) and interleave two chains, which ``verify`` rightly rejects. So every AuditLog for a
 given file (same device and inode) in this process shares one stream: one lock, one descriptor, one
-chain position and one checkpoint counter. Separate *processes* must still not share a file.
+chain position and one checkpoint counter. Another *process* appending to the same file is
+refused (the writer holds an advisory ``flock`` while the file is open).
 """
 
 from __future__ import annotations
@@ -49,14 +50,12 @@ def open_file_stream(path: str, *, fsync: bool, hmac_key: bytes | None, interval
     """The stream already writing ``path`` in this process, or a new one resuming the file's chain."""
     with _registry_lock:
         try:
-            sink = FileSink(path, fsync=fsync)
-        except OSError as exc:
-            raise AuditWriteError(f"cannot open audit log {path!r}: {exc.strerror or exc}") from exc
-        st = os.fstat(sink.fileno())
-        ident = (st.st_dev, st.st_ino)
-        shared = _registry.get(ident)
+            existing = os.stat(path)
+        except OSError:
+            existing = None
+        shared = _registry.get((existing.st_dev, existing.st_ino)) if existing is not None else None
         if shared is not None:
-            sink.close()
+            # Looked up before opening: a second descriptor would conflict with our own flock.
             if shared.hmac_key != hmac_key or shared.interval != interval:
                 raise ConfigError(
                     f"audit log {path!r} is already open in this process with a different hmac_key or "
@@ -65,6 +64,12 @@ def open_file_stream(path: str, *, fsync: bool, hmac_key: bytes | None, interval
                 )
             shared.users += 1
             return shared
+        try:
+            sink = FileSink(path, fsync=fsync)
+        except OSError as exc:
+            raise AuditWriteError(f"cannot open audit log {path!r}: {exc.strerror or exc}") from exc
+        st = os.fstat(sink.fileno())
+        ident = (st.st_dev, st.st_ino)
         resume = sink.resume_point()
         chain = ChainState(*(resume[:2] if resume else (0, GENESIS_HASH)))
         stream = LogStream(
