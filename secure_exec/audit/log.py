@@ -107,12 +107,17 @@ class AuditLog:
         self._lock = self._stream.lock
         self._chain = self._stream.chain
         self._logger = build_audit_logger(self, self._chain)
-        with self._lock:
-            if self._stream.tail_unanchored and (hmac_key is not None or self._interval):
-                # The previous writer stopped without a closing checkpoint (crash): anchor its tail
-                # now, so the signed-interval rule keeps holding across the restart.
+        if self._stream.tail_unanchored and (hmac_key is not None or self._interval):
+            # The previous writer stopped without a closing checkpoint (crash): anchor its tail
+            # now, so the signed-interval rule keeps holding across the restart.
+            with self._lock:
                 self._stream.tail_unanchored = False
-                self._checkpoint_locked(final=False)
+                try:
+                    self._checkpoint_locked(final=False)
+                except AuditWriteError:
+                    if release(self._stream):
+                        self._stream.sink.close()  # type: ignore[attr-defined]
+                    raise
 
     @classmethod
     def null(cls, *, maxlen: int | None = 10_000) -> AuditLog:
