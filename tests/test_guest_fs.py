@@ -250,3 +250,18 @@ def test_single_syscall_apis_report_their_syscall_whatever_the_host_did() -> Non
         "ENOENT access ENOENT: no such file or directory, access '/nope'",
         "ENOENT stat",
     ]
+
+
+def test_host_internal_step_names_never_replace_node_syscalls() -> None:
+    # The fake host reports ELOOP from its path walk as syscall "resolve" for this file.
+    src = """
+    const fs = require('fs');
+    fs.symlinkSync('/data/loop2', '/data/loop1');
+    fs.symlinkSync('/data/loop1', '/data/loop2');
+    try { fs.statSync('/data/loop1'); } catch (e) { console.log(e.code, e.syscall, e.message); }
+    try { fs.readFileSync('/data/loop1'); } catch (e) { console.log(e.code, e.syscall); }
+    """
+    assert guest_lines(src, files=FILES, internalSyscall="resolve") == [
+        "ELOOP stat ELOOP: too many symbolic links encountered, stat '/data/loop1'",
+        "ELOOP open",
+    ]

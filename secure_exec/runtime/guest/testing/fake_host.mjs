@@ -62,7 +62,10 @@ async function runOne(spec) {
       let hops = 0;
       let n = nodes.get(next);
       while (n && n.kind === "symlink" && (follow || i < parts.length - 1)) {
-        if (++hops > 40) throw err("ELOOP", syscall, raw);
+        if (++hops > 40) {
+        if (spec.internalSyscall) throw err("ELOOP", spec.internalSyscall, raw, undefined, `ELOOP: too many symbolic links encountered, ${spec.internalSyscall} '${raw}'`);
+        throw err("ELOOP", syscall, raw);
+      }
         next = posix.resolve(cur, n.target);
         n = nodes.get(next);
       }

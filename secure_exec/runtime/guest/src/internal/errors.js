@@ -23,6 +23,8 @@ const DESCRIPTIONS = {
   EHOSTUNREACH: "host is unreachable", ENOTFOUND: "not found",
 };
 
+const NODE_SYSCALL = /^(open|read|write|close|stat|lstat|fstat|scandir|opendir|mkdir|mkdtemp|rmdir|rm|unlink|rename|copyfile|symlink|readlink|link|realpath|chmod|fchmod|chown|lchown|utime|futime|access|truncate|ftruncate|fsync|chdir|uv_cwd|setenv|unsetenv|connect|getaddrinfo|getnameinfo|spawn|spawnSync|spawn .+|spawnSync .+|kill|write|read)$/;
+
 const WIRE_FIELDS = ["errno", "syscall", "path", "dest", "hostname", "address", "port", "info"];
 
 /** Node's message format: `EACCES: permission denied, open '/secret.txt'`. */
@@ -63,11 +65,14 @@ function fromWire(wire, defaults) {
   // path = first argument, dest = second, whichever side the host refused.
   // forceSyscall: calls that are one system call in Node (access, chmod, unlink...) always report
   // it, whatever the host did internally to resolve the path (e.g. a stat).
-  const syscall = wire.syscall !== undefined && !d.force && !d.forceSyscall ? wire.syscall : d.syscall;
+  // A host-internal step name ("resolve") is not a Node syscall: the API's own default wins.
+  const hostSyscall = typeof wire.syscall === "string" && NODE_SYSCALL.test(wire.syscall) ? wire.syscall : undefined;
+  const syscall = hostSyscall !== undefined && !d.force && !d.forceSyscall ? hostSyscall : d.syscall;
   const path = wire.path !== undefined && !d.force ? wire.path : d.path;
   const dest = wire.dest !== undefined && !d.force ? wire.dest : d.dest;
   let message = typeof wire.message === "string" && wire.message !== code ? wire.message : "";
-  if ((d.force || (d.forceSyscall && wire.syscall !== d.syscall)) && code && ERRNO[code] !== undefined && message.startsWith(code + ":")) {
+  const rewrite = d.force || (d.forceSyscall && wire.syscall !== d.syscall) || (wire.syscall !== undefined && hostSyscall === undefined);
+  if (rewrite && code && ERRNO[code] !== undefined && message.startsWith(code + ":")) {
     const m = /^[A-Z]+: [^,]*, \S+ '[^']*'(?: -> '[^']*')?(?:: (.*))?$/s.exec(message);
     message = m && m[1] ? m[1] : "";
   }
