@@ -102,3 +102,36 @@ def test_build_cli_reports_errors_cleanly(tmp_path: Path) -> None:
     assert r.returncode == 2
     assert "no bootstrap files" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_forked_child_gets_its_own_runtime_and_ticker() -> None:
+    """The hard time limit relies on the ticker thread, which a fork does not copy."""
+    from secure_exec.engine import EngineLimits, JSInstance
+    from secure_exec.errors import TimeLimitExceeded
+
+    JSInstance().close()
+    parent_rt = loader.runtime()
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: report through the pipe, never return into pytest
+        ok = 0
+        try:
+            def slow(raw: bytes) -> tuple[bool, bytes]:
+                import time
+
+                time.sleep(0.6)
+                return False, b"1"
+
+            with JSInstance(limits=EngineLimits(time_limit=0.05), host_call=slow) as js:
+                js.eval_privileged("(b) => { globalThis.B = b }")
+                try:
+                    js.eval_script("B.hostCall('x'); for(;;){}")
+                except TimeLimitExceeded as e:
+                    ok = int("hard time limit" in str(e) and loader.runtime() is not parent_rt)
+        finally:
+            os.write(w, bytes([ok]))
+            os._exit(0)
+    os.close(w)
+    got = os.read(r, 1)
+    os.waitpid(pid, 0)
+    assert got == b"\x01"

@@ -145,6 +145,16 @@ def runtime() -> Runtime:
     return _runtime
 
 
+def _forget_runtime_in_child() -> None:
+    """A forked child has no ticker thread (threads do not survive fork), so its first sandbox builds
+    a fresh runtime with its own Engine and ticker instead of silently losing the hard time limit."""
+    global _runtime
+    _runtime = None
+
+
+os.register_at_fork(after_in_child=_forget_runtime_in_child)
+
+
 def _start_ticker(engine: wasmtime.Engine) -> None:
     """One daemon thread for the whole process advances the epoch every EPOCH_TICK seconds."""
 
