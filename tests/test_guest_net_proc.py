@@ -164,3 +164,30 @@ def test_dns_lookup() -> None:
         "EACCES getaddrinfo blocked.example",
         '{"address":"93.184.216.34","family":4}',
     ])
+
+
+def test_fetch_body_stream_blob_and_abort_signals() -> None:
+    src = """
+    (async () => {
+      const r = await fetch('https://api.example.com/data');
+      const reader = r.body.getReader();
+      const first = await reader.read();
+      console.log(first.done, Buffer.from(first.value).toString(), (await reader.read()).done, r.bodyUsed);
+      const b = await (await fetch('https://api.example.com/data')).blob();
+      console.log(b instanceof Blob, b.size, b.type, await b.slice(1, 5).text());
+      const up = new Blob(['a', new Uint8Array([98])], { type: 'Text/Plain' });
+      console.log(up.size, up.type, await up.text());
+      const c = new AbortController();
+      const any = AbortSignal.any([c.signal]);
+      any.addEventListener('abort', (ev) => console.log('abort event', ev.type, any.reason.name));
+      console.log(c.signal instanceof EventTarget);
+      c.abort();
+    })();
+    """
+    assert guest_lines(src, fetch=FETCH) == [
+        'false {"ok":true} true true',
+        'true 11 application/json "ok"',
+        "2 text/plain ab",
+        "true",
+        "abort event abort AbortError",
+    ]

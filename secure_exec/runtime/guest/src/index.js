@@ -22,6 +22,7 @@ def("buffer", () => {
   const b = require("buffer");
   return Object.assign({}, b, {
     constants: { MAX_LENGTH: b.kMaxLength, MAX_STRING_LENGTH: 536870888 },
+    Blob: require("./modules/fetch.js").Blob,
     atob: globalThis.atob, btoa: globalThis.btoa,
     isUtf8: (v) => { try { new (require("./modules/text.js").TextDecoder)("utf-8", { fatal: true }).decode(v); return true; } catch { return false; } },
     isAscii: (v) => { for (const x of new Uint8Array(v.buffer || v, v.byteOffset || 0, v.byteLength)) if (x > 127) return false; return true; },
@@ -98,7 +99,7 @@ defGlobal("TextDecoder", text.TextDecoder);
 defGlobal("structuredClone", require("./modules/clone.js").structuredClone);
 defLazyGlobal("URL", () => require("./modules/url.js").URL);
 defLazyGlobal("URLSearchParams", () => require("./modules/url.js").URLSearchParams);
-for (const k of ["fetch", "Headers", "Request", "Response", "AbortController", "AbortSignal"]) defGlobal(k, fetchMod[k]);
+for (const k of ["fetch", "Headers", "Request", "Response", "AbortController", "AbortSignal", "Blob"]) defGlobal(k, fetchMod[k]);
 const eventTarget = require("./modules/event_target.js");
 for (const k of ["Event", "EventTarget", "CustomEvent"]) defGlobal(k, eventTarget[k]);
 defLazyGlobal("crypto", () => require("./modules/crypto.js").webcrypto);

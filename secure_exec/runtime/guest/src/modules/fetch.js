@@ -50,8 +50,46 @@ function bodyBytes(body) {
   if (typeof body === "string") return Buffer.from(body, "utf8");
   if (body instanceof ArrayBuffer) return Buffer.from(body);
   if (ArrayBuffer.isView(body)) return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  if (body instanceof Blob) return body._bytes;
   if (body && typeof body.toString === "function" && body.constructor && body.constructor.name === "URLSearchParams") return Buffer.from(body.toString(), "utf8");
   throw invalidArgType("body", "a string, ArrayBuffer, TypedArray or URLSearchParams", body);
+}
+
+/** Blob: in-memory bytes with a type (enough for Response.blob() and simple uploads). */
+class Blob {
+  constructor(parts, options) {
+    const chunks = [];
+    for (const p of parts || []) {
+      if (p instanceof Blob) chunks.push(p._bytes);
+      else chunks.push(bodyBytes(p) || Buffer.alloc(0));
+    }
+    this._bytes = Buffer.concat(chunks);
+    this.type = options && options.type ? String(options.type).toLowerCase() : "";
+  }
+  get size() { return this._bytes.length; }
+  text() { return Promise.resolve(this._bytes.toString("utf8")); }
+  arrayBuffer() { const b = this._bytes; return Promise.resolve(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)); }
+  bytes() { return Promise.resolve(new Uint8Array(this._bytes)); }
+  slice(start, end, type) { const b = new Blob([], { type }); b._bytes = Buffer.from(this._bytes.subarray(start, end)); return b; }
+}
+
+/** A one-chunk stand-in for a WHATWG ReadableStream body: getReader() and async iteration. */
+function bodyStream(owner) {
+  let done = false;
+  const take = () => {
+    if (done || owner.bodyUsed) return { value: undefined, done: true };
+    done = true;
+    owner.bodyUsed = true;
+    return { value: new Uint8Array(owner._bytes), done: false };
+  };
+  return {
+    get locked() { return owner.bodyUsed; },
+    getReader() {
+      return { read: () => Promise.resolve(take()), releaseLock() {}, cancel: () => Promise.resolve(), closed: Promise.resolve() };
+    },
+    async *[Symbol.asyncIterator]() { const r = take(); if (!r.done) yield r.value; },
+    cancel: () => Promise.resolve(),
+  };
 }
 
 class Body {
@@ -61,12 +99,16 @@ class Body {
     this.bodyUsed = true;
     return Promise.resolve(this._bytes || Buffer.alloc(0));
   }
-  get body() { return this._bytes === null ? null : { locked: this.bodyUsed }; }
+  get body() {
+    if (this._bytes === null) return null;
+    if (!this._stream) Object.defineProperty(this, "_stream", { value: bodyStream(this), enumerable: false });
+    return this._stream;
+  }
   text() { return this._consume().then((b) => b.toString("utf8")); }
   json() { return this.text().then((t) => JSON.parse(t)); }
   arrayBuffer() { return this._consume().then((b) => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)); }
   bytes() { return this._consume().then((b) => new Uint8Array(b)); }
-  blob() { return Promise.reject(require("../internal/errors.js").notSupported("Body.blob")); }
+  blob() { return this._consume().then((b) => new Blob([b], { type: (this.headers && this.headers.get("content-type")) || "" })); }
   formData() { return Promise.reject(require("../internal/errors.js").notSupported("Body.formData")); }
 }
 
@@ -111,23 +153,31 @@ class Response extends Body {
   static redirect(url, status = 302) { return new Response(null, { status, headers: { location: String(url) } }); }
 }
 
-class AbortSignal {
-  constructor() { this.aborted = false; this.reason = undefined; this.onabort = null; this._listeners = []; }
-  addEventListener(type, fn) { if (type === "abort") this._listeners.push(fn); }
-  removeEventListener(type, fn) { this._listeners = this._listeners.filter((f) => f !== fn); }
+const { EventTarget, Event } = require("./event_target.js");
+
+class AbortSignal extends EventTarget {
+  constructor() { super(); this.aborted = false; this.reason = undefined; this.onabort = null; }
   throwIfAborted() { if (this.aborted) throw this.reason; }
   _abort(reason) {
     if (this.aborted) return;
     this.aborted = true;
     this.reason = reason === undefined ? abortError("This operation was aborted") : reason;
-    const ev = { type: "abort", target: this };
-    if (typeof this.onabort === "function") this.onabort(ev);
-    for (const fn of this._listeners.slice()) fn.call(this, ev);
+    const ev = new Event("abort");
+    if (typeof this.onabort === "function") this.onabort.call(this, ev);
+    this.dispatchEvent(ev);
   }
   static abort(reason) { const s = new AbortSignal(); s._abort(reason); return s; }
   static timeout(ms) {
     const s = new AbortSignal();
     require("../internal/loop.js").addTimer(() => s._abort(abortError("The operation was aborted due to timeout", "TimeoutError")), ms, [], false).unref();
+    return s;
+  }
+  static any(signals) {
+    const s = new AbortSignal();
+    for (const x of signals) {
+      if (x.aborted) { s._abort(x.reason); break; }
+      x.addEventListener("abort", () => s._abort(x.reason), { once: true });
+    }
     return s;
   }
 }
@@ -180,4 +230,4 @@ function failed(cause) {
   return err;
 }
 
-module.exports = { fetch, Headers, Request, Response, AbortController, AbortSignal };
+module.exports = { fetch, Headers, Request, Response, AbortController, AbortSignal, Blob };
