@@ -276,6 +276,22 @@ def test_corpus_is_large_enough() -> None:
         assert head.startswith(f"// {module_of(script_id)}: "), f"{script_id}: header comment missing: {head!r}"
 
 
+def test_runner_failed_runs_never_count_as_matches() -> None:
+    """A sandbox run that raised (timeout, host error) must fail even if stdout and code happen to agree."""
+    ok = Outcome(0, "x\n")
+    assert ok.same_as(Outcome(0, "x\n", detail="stderr differs, ignored"))
+    assert not ok.same_as(Outcome(0, "x\n", error="TimeLimitExceeded"))
+    assert not ok.same_as(Outcome(1, "x\n")) and not ok.same_as(Outcome(0, "x"))
+
+
+def test_runner_rates_are_per_module() -> None:
+    rates = per_module_rates({"fs/a.js": True, "fs/b.js": False, "path/c.js": True})
+    assert rates == {"fs": (1, 2), "path": (1, 1)}
+    table = format_rates(rates)
+    assert "fs                     1/2        50.0 %" in table and table.splitlines()[-1].split()[1] == "2/3"
+    assert node_sample(["fs/a.js", "fs/b.js", "path/c.js"]) == ["fs/a.js", "path/c.js"]
+
+
 def test_expected_cache_matches_scripts() -> None:
     """Every script has a cached node result recorded from its current content, and nothing else does."""
     results = load_json(EXPECTED_FILE, {"results": {}})["results"]
