@@ -527,7 +527,8 @@ EXPORT("sb_inbuf") char *sb_inbuf(int32_t n) {
 EXPORT("sb_result_hdr") int32_t *sb_result_hdr(void) { return result_hdr; }
 
 EXPORT("sb_eval") int32_t sb_eval(int32_t src_len, int32_t flags, int64_t budget_ns) {
-    if (!in_buf || src_len < 0 || src_len >= in_cap) {
+    if (!in_buf || src_len < 0 || (int64_t)src_len + 2 > in_cap || in_buf[src_len] != 0 ||
+        !memchr(in_buf + src_len + 1, 0, (size_t)(in_cap - src_len - 1))) {
         set_out_static("{\"name\":\"Error\",\"message\":\"bad eval buffer\"}");
         return end(1);
     }
@@ -596,7 +597,8 @@ static JSValue lookup_callee(const char *name) {
 }
 
 EXPORT("sb_call") int32_t sb_call(int32_t name_len, int32_t args_len, int64_t budget_ns) {
-    if (!in_buf || name_len < 0 || args_len < 0 || (int64_t)name_len + args_len + 2 > in_cap) {
+    if (!in_buf || name_len < 0 || args_len < 0 || (int64_t)name_len + args_len + 2 > in_cap ||
+        in_buf[name_len] != 0 || in_buf[name_len + 1 + args_len] != 0) {
         set_out_static("{\"name\":\"Error\",\"message\":\"bad call buffer\"}");
         return end(1);
     }
