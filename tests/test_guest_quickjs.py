@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from typing import Any
 
 import orjson
@@ -168,3 +169,29 @@ def test_esm_imports_commonjs_in_quickjs() -> None:
         ns = js.eval_module('import lib from "/data/lib.cjs"; export const doubled = lib.twice(21);', "/data/e.mjs")
     assert ns == {"doubled": 42}
     assert "fs.readFile" in host.ops  # the CommonJS file is read through the policy-checked fs op
+
+
+CODECS = r"""
+const s = 'x'.repeat(5000) + '\u20ac\ud83d\ude00';
+const b = Buffer.from(s);
+const e = b.toString('base64');
+const d = Buffer.from(e, 'base64');
+JSON.stringify([
+  d.toString('utf8') === s, Buffer.isBuffer(d) && d.equals(b), b.length,
+  Buffer.from('aGk\n=', 'base64').toString() + Buffer.from('aGk', 'base64').toString()
+    + Buffer.from('a-_Gk', 'base64').length,
+  Buffer.from('-_8', 'base64url').toString('hex'), Buffer.from([0xfb, 0xff]).toString('base64url'),
+  Buffer.from('hello world').toString('base64', 6), Buffer.from('hello').toString('hex', 1, 3),
+  Buffer.from([0xe9, 0x41]).toString('latin1'), Buffer.from('a\ud800b'.repeat(30)).length,
+])
+"""
+
+
+def test_buffer_codecs_in_quickjs() -> None:
+    # In QuickJS these take the native fromBase64/toBase64/URI-function fast paths; results must
+    # be exactly Node's (the expected values are what node v20 prints).
+    with engine.JSInstance(host_call=FakeHost()) as js:
+        if js.eval_script("typeof __se_tick") != "function":
+            js.eval_script(BUNDLE_PATH.read_text(encoding="utf-8"), "50-node.js")
+        got = json.loads(js.eval_script(CODECS))
+    assert got == [True, True, 5007, "hihi3", "fbff", "-_8", "d29ybGQ=", "656c", "\u00e9A", 150]
