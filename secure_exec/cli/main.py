@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 
 from secure_exec.cli import audit_cmd, run_cmd
@@ -17,10 +18,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(argv) if argv is not None else sys.argv[1:]
+    script_args: list[str] = []
+    if argv[:1] == ["run"] and "--" in argv:  # everything after "--" belongs to the guest script
+        cut = argv.index("--")
+        argv, script_args = argv[:cut], argv[cut + 1:]
     try:
-        args = build_parser().parse_args(list(argv) if argv is not None else None)
+        args = build_parser().parse_args(argv)
     except SystemExit as exc:  # argparse: --help is 0, usage errors are 2
         return exc.code if isinstance(exc.code, int) else 2
+    args.script_args = script_args
     if args.command == "audit":
         return audit_cmd.run_handler(args)
     handler = args.func

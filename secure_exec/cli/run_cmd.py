@@ -45,7 +45,7 @@ def register(sub: Any) -> None:
     run = sub.add_parser("run", help="run a JS file or plugin folder in the sandbox")
     run.add_argument("target", metavar="FILE_OR_PLUGIN")
     _add_policy_flags(run)
-    run.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the script (after --)")
+    run.epilog = "Arguments for the script go after '--': secure-exec run app.js --allow-read data -- a b"
     run.set_defaults(func=cmd_run)
     plugin = sub.add_parser("plugin", help="work with plugins")
     psub = plugin.add_subparsers(dest="plugin_command", metavar="SUBCOMMAND", required=True)
@@ -116,7 +116,7 @@ def cmd_run(ns: argparse.Namespace) -> int:
         read_entry = Rule(capability="fs", effect="allow", id="cli:entry-folder", ops=["read", "stat", "exists"],
                           paths=[entry_dir + "/**", entry_dir], reason="the entry file's own folder (its imports)")
         policy = _policy(ns, [read_entry])
-        args = [a for a in ns.args if a != "--"] if ns.args else []
+        args = list(getattr(ns, "script_args", []))
         driver = create_node_driver(
             filesystem=HostFileSystem("/"), command_executor=create_command_executor(), policy=policy,
             process_config=ProcessConfig(argv=("node", str(entry), *args), cwd=_abs(os.getcwd()),
