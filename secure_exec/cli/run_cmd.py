@@ -24,7 +24,7 @@ from secure_exec.policy import Policy, Rule
 from secure_exec.providers.hostfs import HostFileSystem
 from secure_exec.providers.manager import collect, create_plugin_manager
 from secure_exec.runtime.config import ProcessConfig, StdioEvent
-from secure_exec.runtime.drivers import create_command_executor, create_node_driver
+from secure_exec.runtime.drivers import create_command_executor, create_node_driver, hook_presets
 from secure_exec.runtime.node_runtime import NodeRuntime
 
 
@@ -64,7 +64,8 @@ def _abs(p: str) -> str:
 def _policy(ns: argparse.Namespace, extra: list[Rule]) -> Policy:
     mode = "audit" if ns.audit_only else "enforce"
     if ns.policy:
-        base = Policy.from_toml(ns.policy, mode=mode) if ns.audit_only else Policy.from_toml(ns.policy)
+        library = hook_presets(create_plugin_manager())
+        base = Policy.from_toml(ns.policy, library=library, **({"mode": mode} if ns.audit_only else {}))
     else:
         base = Policy(name="cli", mode=mode)
     flags = Policy.from_flags(

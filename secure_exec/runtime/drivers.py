@@ -15,11 +15,12 @@ import attrs
 import pluggy
 
 from secure_exec.errors import ConfigError
-from secure_exec.policy import Policy, Rule, rule_from_mapping
+from secure_exec.policy import Policy, Preset, Rule
+from secure_exec.policy.config import hook_contributions
 from secure_exec.providers.builtin import StaticProviders
 from secure_exec.providers.commands import SubprocessCommandExecutor
 from secure_exec.providers.env import MappingEnvProvider
-from secure_exec.providers.manager import collect, create_plugin_manager
+from secure_exec.providers.manager import create_plugin_manager
 from secure_exec.providers.memfs import InMemoryFileSystem
 from secure_exec.providers.protocols import CommandExecutor, FileSystemProvider, NetworkProvider
 from secure_exec.providers.types import ProviderContext
@@ -50,13 +51,30 @@ class RuntimeDriverFactory:
 def with_hook_rules(policy: Policy, pm: pluggy.PluginManager, plugin_id: str) -> Policy:
     """``policy`` plus the rules hook implementations contribute (``secure_exec_policy_rules``).
 
-    A hook may return ``Rule`` objects or rule tables; anything else is a ConfigError naming the hook.
-    On a narrowed policy, an added allow rule still goes through the escalation check.
+    Each rule is labelled ``hook:<plugin name>`` so a decision names the hook that made it; anything
+    that is not a rule or rule table is a ConfigError naming the plugin. On a narrowed policy, an
+    added allow rule still goes through the escalation check.
     """
-    found = collect(pm.hook.secure_exec_policy_rules(context=ProviderContext(plugin_id=plugin_id, session_id="")))
-    rules = [r if isinstance(r, Rule) else rule_from_mapping(r, "secure_exec_policy_rules result", source="hook")
-             for r in found]
+    ctx = ProviderContext(plugin_id=plugin_id, session_id="")
+    rules: list[Rule] = []
+    for impl in pm.hook.secure_exec_policy_rules.get_hookimpls():
+        rules += hook_contributions(impl.plugin_name, impl.function(context=ctx))[0]
     return policy.extend(rules=rules) if rules else policy
+
+
+def hook_presets(pm: pluggy.PluginManager) -> dict[str, Preset]:
+    """Named presets contributed by ``secure_exec_presets`` hooks: a library a policy file can name.
+
+    They are never applied by themselves; a policy uses one only by naming it. Two hooks offering
+    the same name is a ConfigError.
+    """
+    out: dict[str, Preset] = {}
+    for impl in pm.hook.secure_exec_presets.get_hookimpls():
+        for p in hook_contributions(impl.plugin_name, impl.function())[1]:
+            if p.name in out:
+                raise ConfigError(f"preset {p.name!r} is contributed twice ({out[p.name].source} and {p.source})")
+            out[p.name] = p
+    return out
 
 
 def create_in_memory_file_system() -> InMemoryFileSystem:
