@@ -112,7 +112,10 @@ def test_module_loading_is_policy_checked_file_reads() -> None:
     assert all(op.startswith("fs.") for op, _ in r["ops"])
 
 
-def test_global_require_resolves_from_cwd_in_scripts() -> None:
-    lines = guest_lines("console.log(require('./lib/math').add(4, 4))", files=APP, mode="script",
-                        config={"cwd": "/app"})
-    assert lines == ["8"]
+def test_scripts_get_no_global_require_but_can_create_one() -> None:
+    src = """
+    console.log(typeof require);
+    const req = __se_builtin('module').createRequire(process.cwd() + '/');
+    console.log(req('./lib/math').add(4, 4));
+    """
+    assert guest_lines(src, files=APP, mode="script", config={"cwd": "/app"}) == ["undefined", "8"]

@@ -69,14 +69,14 @@ function builtinExports(code) {
   const ctx = vm.createContext({ queueMicrotask, performance: { now: () => 0 }, atob, btoa });
   ctx.__se_hostcall = () => { throw Object.assign(new Error("no host at build time"), { code: "ENOSYS" }); };
   vm.runInContext(code, ctx, { filename: "50-node.js" });
-  const names = vm.runInContext("require('module').builtinModules", ctx);
+  const names = vm.runInContext("__se_builtin('module').builtinModules", ctx);
   const modules = {};
   for (const name of names) {
     const exp = ctx.__se_builtin(name);
     const keys = exp && (typeof exp === "object" || typeof exp === "function") ? Object.keys(exp) : [];
     modules[name] = keys.filter((k) => IDENT.test(k) && !RESERVED.has(k)).sort();
   }
-  const unsupported = vm.runInContext("require('module').unsupportedModules", ctx);
+  const unsupported = vm.runInContext("__se_builtin('module').unsupportedModules", ctx);
   return JSON.stringify({ format: 1, modules, unsupported }, null, 1) + "\n";
 }
 

@@ -103,7 +103,6 @@ for (const k of ["fetch", "Headers", "Request", "Response", "AbortController", "
 const eventTarget = require("./modules/event_target.js");
 for (const k of ["Event", "EventTarget", "CustomEvent"]) defGlobal(k, eventTarget[k]);
 defLazyGlobal("crypto", () => require("./modules/crypto.js").webcrypto);
-defGlobal("require", mod.makeRequire(null));
 
 // ---- host entry points: fixed, so user code cannot replace what the host calls ----
 function defEntry(name, fn) {

@@ -87,7 +87,7 @@ async function runOne(spec) {
     return [p, n];
   }
   function statOf(n) {
-    return { kind: n.kind, size: n.kind === "file" ? n.data.length : n.kind === "symlink" ? n.target.length : 4096, mode: n.mode, mtimeMs: n.mtimeMs, atimeMs: n.mtimeMs, ctimeMs: n.mtimeMs, birthtimeMs: n.mtimeMs, nlink: 1, ino: n.ino, uid: 0, gid: 0 };
+    return { kind: n.kind, size: n.kind === "file" ? n.data.length : n.kind === "symlink" ? n.target.length : 4096, mode: n.mode, mtimeMs: n.mtimeMs, atimeMs: n.atimeMs === undefined ? n.mtimeMs : n.atimeMs, ctimeMs: n.mtimeMs, birthtimeMs: n.mtimeMs, nlink: 1, ino: n.ino, uid: 0, gid: 0 };
   }
   function parentOk(rawPath, syscall) {
     checkPolicy(rawPath, syscall);
@@ -142,7 +142,12 @@ async function runOne(spec) {
       if (!recursive) { parentOk(path, "mkdir"); nodes.set(p, mk("dir")); return { first: null }; }
       let first = null;
       let cur = "";
-      for (const part of p.split("/").filter(Boolean)) { cur += "/" + part; if (!nodes.has(cur)) { nodes.set(cur, mk("dir")); first = first || cur; } }
+      for (const part of p.split("/").filter(Boolean)) {
+        cur += "/" + part;
+        const n = nodes.get(cur);
+        if (n && n.kind !== "dir") throw err("ENOTDIR", "mkdir", path);
+        if (!n) { nodes.set(cur, mk("dir")); first = first || cur; }
+      }
       return { first };
     },
     "fs.access": ({ path }) => { fileAt(path, "stat"); return {}; }, // reports its internal stat on purpose
@@ -164,6 +169,7 @@ async function runOne(spec) {
       checkPolicy(to, "rename");
       const [p, n] = fileAt(from, "rename", false);
       const q = parentOk(to, "rename");
+      if (q.startsWith(p + "/")) throw err("EINVAL", "rename", from, to);
       for (const k of [...nodes.keys()]) if (k === p || k.startsWith(p + "/")) { const v = nodes.get(k); nodes.delete(k); nodes.set(q + k.slice(p.length), v); }
       void n; return {};
     },
@@ -180,7 +186,7 @@ async function runOne(spec) {
     "fs.chmod": ({ path, mode }) => { fileAt(path, "chmod")[1].mode = mode & 0o7777; return {}; },
     "fs.chown": ({ path }) => { fileAt(path, "chown"); return {}; },
     "fs.ftruncate": ({ fd, len }) => { const f = fds.get(fd); if (!f) throw err("EBADF", "ftruncate"); const b = Buffer.alloc(len); f.n.data.copy(b, 0, 0, Math.min(len, f.n.data.length)); f.n.data = b; return {}; },
-    "fs.utimes": ({ path, mtime_ms }) => { fileAt(path, "utime")[1].mtimeMs = mtime_ms; return {}; },
+    "fs.utimes": ({ path, atime_ms, mtime_ms }) => { const n = fileAt(path, "utime")[1]; n.atimeMs = atime_ms; n.mtimeMs = mtime_ms; return {}; },
     "fs.truncate": ({ path, len }) => { const n = fileAt(path, "open")[1]; const b = Buffer.alloc(len); n.data.copy(b, 0, 0, Math.min(len, n.data.length)); n.data = b; return {}; },
     "fs.open": ({ path, flags }) => {
       let n;

@@ -5,6 +5,39 @@
 const util = require("./util.js");
 const { writeFd } = require("./process.js");
 
+/** console.table as Node 20 draws it (box characters, left-aligned cells, util.inspect values). */
+function renderTable(data, columns) {
+  if (data === null || typeof data !== "object") return util.format(data);
+  const fmt = (v) => util.inspect(v, { depth: 1, breakLength: Infinity });
+  const isMap = data instanceof Map;
+  const rows = isMap ? [...data.entries()] : data instanceof Set ? [...data].map((v, i) => [i, v]) : Object.keys(data).map((k) => [k, data[k]]);
+  const indexHeader = isMap ? "(iteration index)" : "(index)";
+  const keys = [];
+  let hasValues = false;
+  for (const [, v] of rows) {
+    if (v !== null && typeof v === "object") {
+      for (const k of Object.keys(v)) if (!keys.includes(k)) keys.push(k);
+    } else {
+      hasValues = true;
+    }
+  }
+  const cols = Array.isArray(columns) ? columns.map(String) : keys;
+  const header = [indexHeader, ...(isMap ? ["Key"] : []), ...cols, ...(hasValues ? ["Values"] : [])];
+  const body = rows.map(([k, v], i) => {
+    const isObj = v !== null && typeof v === "object";
+    const cells = cols.map((c) => (isObj && Object.prototype.hasOwnProperty.call(v, c) ? fmt(v[c]) : ""));
+    const row = isMap ? [String(i), fmt(k)] : [String(k)];
+    return [...row, ...cells, ...(hasValues ? [isObj ? "" : fmt(v)] : [])];
+  });
+  const widths = header.map((h, c) => Math.max(h.length, ...body.map((r) => r[c].length)) + 2);
+  const line = (l, m, r) => l + widths.map((w) => "\u2500".repeat(w)).join(m) + r;
+  const rowText = (cells) => "\u2502" + cells.map((c, i) => " " + c.padEnd(widths[i] - 1)).join("\u2502") + "\u2502";
+  return [
+    line("\u250c", "\u252c", "\u2510"), rowText(header), line("\u251c", "\u253c", "\u2524"),
+    ...body.map(rowText), line("\u2514", "\u2534", "\u2518"),
+  ].join("\n");
+}
+
 function makeConsole(out, err) {
   let indent = "";
   const counts = new Map();
@@ -50,7 +83,7 @@ function makeConsole(out, err) {
       if (t === undefined) return;
       emit(out, [`${label}: ${(performance.now() - t).toFixed(3)}ms`, ...a]);
     },
-    table: (data) => emit(out, [data]),
+    table: (data, columns) => emit(out, [renderTable(data, columns)]),
     clear: () => {},
     profile: () => {},
     profileEnd: () => {},

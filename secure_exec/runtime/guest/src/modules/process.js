@@ -153,7 +153,7 @@ process.exit = function exit(code) {
     process.exitCode = n;
     try { process.emit("exit", n); } catch { /* an exit listener cannot cancel the exit */ }
   }
-  const final = exitCodeOf(process.exitCode);
+  const final = exitCodeOf(process.exitCode) & 0xff; // what the OS would report: 259 -> 3, -1 -> 255
   loop.markExited();
   host.call("process.exit", { code: final });
   throw new ProcessExit(final);
@@ -181,7 +181,7 @@ function finish() {
     process.emit("exit", code);
     loop.markExited();
   }
-  return exitCodeOf(process.exitCode);
+  return exitCodeOf(process.exitCode) & 0xff;
 }
 
 // Unhandled promise rejections, fed by the engine's rejection tracker (__se_rejection) and
