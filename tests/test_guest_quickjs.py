@@ -84,7 +84,7 @@ def run(host: FakeHost) -> list[str]:
         if js.eval_script("typeof __se_tick") != "function":
             js.eval_script(BUNDLE_PATH.read_text(encoding="utf-8"), "50-node.js")
         assert host.ops == []  # loading the shim asks the host nothing
-        js.eval_script(SCRIPT, "/data/main.js")
+        js.call_function("__se_cjs", ["/data/main.js", SCRIPT])
         now = 0.0
         for _ in range(100):
             js.run_jobs()
