@@ -254,3 +254,28 @@ def test_bad_manifests_name_the_problem(tmp_path: Path, host: PluginHost) -> Non
         '[plugin]\nid = "ok"\nversion = "1"\nentry = "x.mjs"\n[[permissions]]\ncapability = "fs"\neffect = "maybe"\n')
     with pytest.raises(se.ConfigError, match="effect"):
         host.load_plugin(d)
+
+
+def test_each_plugin_keeps_its_own_providers(host: PluginHost, plugin_dir: Path, tmp_path: Path) -> None:
+    fs_a, fs_b = se.create_in_memory_file_system(), se.create_in_memory_file_system()
+    for fs, text in ((fs_a, "from A"), (fs_b, "from B")):
+        fs.mkdir("/data", recursive=True)
+        fs.write_file("/data/a.txt", text)
+    other = tmp_path / "other"
+    shutil.copytree(plugin_dir, other)
+    a = host.load_plugin(plugin_dir, policy=GRANT, host_functions=FUNCS, filesystem=fs_a)
+    b = host.load_plugin(other, policy=GRANT, host_functions=FUNCS, filesystem=fs_b)
+    a.reload()  # a new session of A after B registered its providers
+    assert (a.call("read", "/data/a.txt"), b.call("read", "/data/a.txt")) == ("from A", "from B")
+    plugins_before = len(host.pm.get_plugins())
+    b.close()
+    assert len(host.pm.get_plugins()) == plugins_before - 1  # closing unregisters its providers
+
+
+def test_env_writes_do_not_leak_between_runs() -> None:
+    rt = se.NodeRuntime(system_driver=se.create_node_driver(
+        permissions=se.allow_all, process_config=se.ProcessConfig(env={"A": "1"})))
+    out: list[se.StdioEvent] = []
+    rt.exec('process.env.B = "2"; console.log(process.env.A, process.env.B)', on_stdio=out.append)
+    rt.exec("console.log(process.env.A, process.env.B)", on_stdio=out.append)
+    assert [e.data for e in out] == ["1 2\n", "1 undefined\n"]

@@ -75,6 +75,8 @@ def load_manifest(folder: str | os.PathLike[str]) -> PluginManifest:
     entry_path = (root / entry).resolve()
     if not entry_path.is_relative_to(root) or not entry_path.is_file():
         raise ConfigError(f"{where}: 'entry' {entry!r} must name a file inside the plugin folder")
+    if entry_path.suffix not in (".mjs", ".js"):
+        raise ConfigError(f"{where}: 'entry' {entry!r} must be an ES module (.mjs or .js with import/export)")
     rules = data.get("permissions", [])
     if not isinstance(rules, list) or not all(isinstance(r, dict) for r in rules):
         raise ConfigError(f"{where}: [[permissions]] must be an array of tables")

@@ -97,7 +97,7 @@ class PluginInstance:
         self._session: Session | None = None
         self.exports: tuple[str, ...] = ()
         self.calls = 0
-        self._start()
+        self._start(check_digest=False)  # the loader computed the digest a moment ago
 
     @property
     def id(self) -> str:
@@ -123,11 +123,12 @@ class PluginInstance:
             return path, data.decode("utf-8", "replace")
         return load_module(s, spec, referrer)
 
-    def _start(self) -> None:
-        current = plugin_digest(self.manifest.root)
-        if current != self.digest or (self.pinned_digest and current != self.pinned_digest):
-            raise ConfigError(f"plugin {self.id!r} changed on disk (digest {current}, expected "
-                              f"{self.pinned_digest or self.digest}); refusing to load it")
+    def _start(self, *, check_digest: bool = True) -> None:
+        if check_digest:
+            current = plugin_digest(self.manifest.root)
+            if current != self.digest or (self.pinned_digest and current != self.pinned_digest):
+                raise ConfigError(f"plugin {self.id!r} changed on disk (digest {current}, expected "
+                                  f"{self.pinned_digest or self.digest}); refusing to load it")
         rt = self.runtime
         s = rt.new_session(rt.driver.process_config, self.on_stdio, b"")
         inst = JSInstance(limits=rt.limits, host_call=lambda raw: rt.dispatcher.handle(s, raw),
@@ -163,6 +164,7 @@ class PluginInstance:
             if self._inst is None:
                 return
             self._stop()
+            self.runtime.dispose()
         if self._on_close is not None:
             self._on_close(self)
 

@@ -69,11 +69,18 @@ class HttpNetworkProvider:
         self.max_redirects = max_redirects
         self.max_body_bytes = max_body_bytes
         self.timeout_s = timeout_s
-        # One TLS context for every request: building one costs ~15 ms (CA bundle load), and a
-        # fresh client per hop is what keeps pinned connections from being reused across hostnames.
-        self._verify: ssl.SSLContext | bool = False
-        if verify is not False:
-            self._verify = ssl.create_default_context(cafile=verify if isinstance(verify, str) else None)
+        # One TLS context for every request, built on first use: building one costs ~15-20 ms (CA
+        # bundle load), which every sandbox would otherwise pay at creation even if it never
+        # fetches. A fresh client per hop keeps pinned connections from being reused across hosts.
+        self._verify_setting = verify
+        self._tls: ssl.SSLContext | bool | None = None
+
+    @property
+    def _verify(self) -> ssl.SSLContext | bool:
+        if self._tls is None:
+            v = self._verify_setting
+            self._tls = False if v is False else ssl.create_default_context(cafile=v if isinstance(v, str) else None)
+        return self._tls
 
     # ---- DNS ---------------------------------------------------------------------------------
 

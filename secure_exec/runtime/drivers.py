@@ -8,6 +8,7 @@ and the pluggy API therefore share one path through policy and audit.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -20,23 +21,69 @@ from secure_exec.policy.config import hook_contributions
 from secure_exec.providers.builtin import StaticProviders
 from secure_exec.providers.commands import SubprocessCommandExecutor
 from secure_exec.providers.env import MappingEnvProvider
+from secure_exec.providers.hookspecs import hookimpl
 from secure_exec.providers.manager import create_plugin_manager
 from secure_exec.providers.memfs import InMemoryFileSystem
-from secure_exec.providers.protocols import CommandExecutor, FileSystemProvider, NetworkProvider
+from secure_exec.providers.protocols import CommandExecutor, EnvProvider, FileSystemProvider, NetworkProvider
 from secure_exec.providers.types import ProviderContext
 from secure_exec.runtime.config import OsConfig, ProcessConfig
 
 HOST_PLUGIN_NAME = "secure_exec.node_driver"
+_driver_ids = itertools.count(1)
+
+
+class _DriverProviders(StaticProviders):
+    """The driver's own providers, answering only for sessions of that driver.
+
+    Several drivers (e.g. one per loaded plugin) may share one plugin manager; without the token
+    check, the filesystem given to one plugin would be served to another plugin's sessions.
+    """
+
+    def __init__(self, token: str, initial_env: Mapping[str, str], **providers: Any) -> None:
+        super().__init__(**providers)
+        self.token = token
+        self.initial_env = dict(initial_env)
+
+    def _mine(self, context: ProviderContext) -> bool:
+        return context.session_id.startswith(self.token)
+
+    @hookimpl
+    def secure_exec_filesystem(self, context: ProviderContext) -> FileSystemProvider | None:
+        return self.filesystem if self._mine(context) else None
+
+    @hookimpl
+    def secure_exec_network(self, context: ProviderContext) -> NetworkProvider | None:
+        return self.network if self._mine(context) else None
+
+    @hookimpl
+    def secure_exec_command_executor(self, context: ProviderContext) -> CommandExecutor | None:
+        return self.command_executor if self._mine(context) else None
+
+    @hookimpl
+    def secure_exec_env(self, context: ProviderContext) -> EnvProvider | None:
+        # A fresh copy per session: one run's process.env writes must not leak into the next run.
+        return MappingEnvProvider(dict(self.initial_env)) if self._mine(context) else None
 
 
 @attrs.define
 class SystemDriver:
-    """What a ``NodeRuntime`` runs against: a plugin manager with providers, a policy, configs."""
+    """What a ``NodeRuntime`` runs against: a plugin manager with providers, a policy, configs.
+
+    ``token`` prefixes the session ids of runtimes using this driver, so the providers it
+    registered answer for those sessions only; ``close()`` unregisters them.
+    """
 
     plugin_manager: pluggy.PluginManager
     policy: Policy
     process_config: ProcessConfig
     os_config: OsConfig
+    token: str = ""
+    host_plugin: object | None = None
+
+    def close(self) -> None:
+        if self.host_plugin is not None and self.plugin_manager.is_registered(self.host_plugin):
+            self.plugin_manager.unregister(self.host_plugin)
+        self.host_plugin = None
 
 
 @attrs.frozen
@@ -113,12 +160,13 @@ def create_node_driver(
         raise ConfigError(f"permissions must be a mapping of domain -> check, got {type(permissions).__name__}")
     proc = process_config or ProcessConfig()
     pm = plugin_manager or create_plugin_manager()
-    pm.register(
-        StaticProviders(filesystem=filesystem, network=network, command_executor=command_executor,
-                        env=MappingEnvProvider(dict(proc.env))),
-        name=f"{HOST_PLUGIN_NAME}:{id(pm)}:{len(pm.get_plugins())}",
-    )
+    token = f"d{next(_driver_ids)}-"
+    plugin = _DriverProviders(token, proc.env, filesystem=filesystem, network=network,
+                              command_executor=command_executor)
+    pm.register(plugin, name=f"{HOST_PLUGIN_NAME}:{token}")
     return SystemDriver(
+        token=token,
+        host_plugin=plugin,
         plugin_manager=pm,
         policy=with_hook_rules(policy if policy is not None else Policy(permissions=permissions or {}), pm, ""),
         process_config=proc,

@@ -141,7 +141,9 @@ class NodeRuntime:
         return ExecResult(r.code, r.error_message)
 
     def dispose(self) -> None:
+        """Refuse further runs and unregister this runtime's providers from the plugin manager."""
         self._disposed = True
+        self.driver.close()
 
     def __enter__(self) -> NodeRuntime:
         return self
@@ -153,7 +155,7 @@ class NodeRuntime:
 
     def new_session(self, process: ProcessConfig, on_stdio: Callable[[StdioEvent], None] | None,
                  stdin: bytes) -> Session:
-        sid = f"s-{os.getpid()}-{next(_session_ids)}-{uuid.uuid4().hex[:8]}"
+        sid = f"{self.driver.token}s{next(_session_ids)}-{uuid.uuid4().hex[:8]}"
         pm = self.driver.plugin_manager
         providers = get_providers(pm, ProviderContext(plugin_id=self.plugin_id, session_id=sid))
         if process.env and providers.env is not None:
