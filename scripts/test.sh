@@ -9,4 +9,6 @@ if [ -f secure_exec/engine/build.py ]; then
   echo "== engine: fresh build equals the committed wasm"
   .venv/bin/python -m secure_exec.engine.build --check
 fi
+echo "== guest bundle: fresh build equals the committed 50-node.js (npm ci of pinned packages if needed)"
+.venv/bin/python -m secure_exec.runtime.guest.build --check
 echo "== pytest"; .venv/bin/python -m pytest "$@"
