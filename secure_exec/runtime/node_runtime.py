@@ -188,8 +188,7 @@ class NodeRuntime:
                     exports = inst.eval_module(code, file_path)
                 else:
                     exports = inst.call_function("__se_cjs", [file_path, code])
-                self.drive(inst, s, deadline)
-                code_ = s.exit_code if s.exit_code is not None else int(inst.call_function("__se_finish", []) or 0)
+                code_ = self.finish(inst, s, deadline)
                 return RunResult(code_, None, exports if want_exports else None)
             except JSError as e:
                 if s.exit_code is not None:  # process.exit() unwinds the guest with a marker exception
@@ -213,6 +212,19 @@ class NodeRuntime:
                 self.audit_log.lifecycle("sandbox.stopped", s.gate.audit_ctx)
             except AuditWriteError:
                 pass  # already reported on stderr by the audit log; the run's result must not be lost
+
+    def finish(self, inst: JSInstance, s: Session, deadline: float | None) -> int:
+        """Run the loop dry, then let the guest emit beforeExit/exit; beforeExit may schedule more work."""
+        while True:
+            self.drive(inst, s, deadline)
+            if s.exit_code is not None:
+                return s.exit_code
+            self.budget(inst, deadline)
+            code = inst.call_function("__se_finish", [])
+            if s.exit_code is not None:
+                return s.exit_code
+            if code is not None:
+                return int(code) & 0xFF
 
     def budget(self, inst: JSInstance, deadline: float | None) -> None:
         """Give the next call into the guest only what is left of the run's time limit."""
@@ -246,6 +258,7 @@ class NodeRuntime:
             if s.exit_code is not None:
                 break
             self.budget(inst, deadline)
+            inst.call_function("__se_rejections", [])  # unhandled rejections: Node's default is to throw
             delay = inst.call_function("__se_tick", [time.time() * 1000.0])
             pending = bool(inst.call_function("__se_pending", []))
             if not s.async_ops and (not isinstance(delay, int | float) or delay < 0) and not pending:

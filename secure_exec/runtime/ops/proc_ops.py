@@ -17,6 +17,7 @@ from secure_exec.errors import GuestError
 from secure_exec.policy.requests import ChildProcessAccessRequest
 from secure_exec.providers.protocols import CommandExecutor
 from secure_exec.providers.types import CommandResult
+from secure_exec.runtime.ops import env_ops
 from secure_exec.runtime.session import Session
 
 MAX_ARGS = 4096
@@ -29,7 +30,9 @@ def _spec(s: Session, a: dict[str, Any]) -> tuple[CommandExecutor, str, ChildPro
         raise GuestError("ERR_INVALID_ARG_TYPE", 'The "file" argument must be of type string', name="TypeError")
     if not isinstance(args, list) or len(args) > MAX_ARGS or not all(isinstance(x, str) for x in args):
         raise GuestError("ERR_INVALID_ARG_TYPE", 'The "args" argument must be an array of strings', name="TypeError")
-    env = a.get("env") or {}
+    env = a.get("env")
+    if env is None:  # as in Node, the child inherits the guest's process.env (what the policy lets it see)
+        env = _visible_env(s)
     if not isinstance(env, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in env.items()):
         raise GuestError("ERR_INVALID_ARG_TYPE", 'The "options.env" property must be an object of strings',
                          name="TypeError")
@@ -52,6 +55,17 @@ def _spec(s: Session, a: dict[str, Any]) -> tuple[CommandExecutor, str, ChildPro
     run = {"args": args, "env": env, "input": data,
            "timeout": float(timeout) / 1000.0 if isinstance(timeout, int | float) and timeout > 0 else None}
     return exe, command, req, run
+
+
+def _visible_env(s: Session) -> dict[str, str]:
+    keys = env_ops.keys(s, {})["keys"]  # each key's read decision is audited there
+    env = s.providers.env
+    out: dict[str, str] = {}
+    for k in keys:
+        v = env.get(k) if env is not None else None
+        if v is not None:
+            out[k] = v
+    return out
 
 
 def _wire(r: CommandResult) -> dict[str, Any]:
