@@ -44,6 +44,8 @@ class FakeHost:
             return {"value": {"HOME": "/home/u"}.get(a["key"])}
         if op == "fs.readFile":
             if a["path"] in self.files:
+                if a.get("encoding") == "utf8":
+                    return {"text": self.files[a["path"]].decode("utf-8", "replace")}
                 return {"data_b64": base64.b64encode(self.files[a["path"]]).decode()}
             raise GuestError("EACCES", "denied by test policy", syscall="open", path=a["path"])
         if op == "fs.stat":

@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from types import TracebackType
 from typing import Any, Protocol
 
 import attrs
@@ -93,32 +93,39 @@ class Gate:
             return False
         return True
 
-    @contextmanager
     def operation(self, request: Any, *, capability: str, op: str, resource: str,
                   requested: str | None = None, syscall: str | None = None,
-                  guest_path: str | None = None, resolved_ips: Sequence[str] = ()) -> Iterator[Operation]:
+                  guest_path: str | None = None, resolved_ips: Sequence[str] = ()) -> OperationScope:
         """Authorize, then time the provider call in the ``with`` body and audit its outcome."""
         op_id = self.authorize(request, capability=capability, op=op, resource=resource, requested=requested,
                                syscall=syscall, guest_path=guest_path, resolved_ips=resolved_ips)
-        rec = Operation(op_id)
-        t0 = time.perf_counter()
+        return OperationScope(self, Operation(op_id), capability, op, resource)
+
+
+class OperationScope:
+    """The ``with`` block of one authorized operation (a plain class: this is the bridge's hot path)."""
+
+    __slots__ = ("cap", "gate", "op", "rec", "resource", "t0")
+
+    def __init__(self, gate: Gate, rec: Operation, cap: str, op: str, resource: str) -> None:
+        self.gate, self.rec, self.cap, self.op, self.resource = gate, rec, cap, op, resource
+        self.t0 = 0.0
+
+    def __enter__(self) -> Operation:
+        self.t0 = time.perf_counter()
+        return self.rec
+
+    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
         status, code = "ok", None
+        if ev is not None:
+            status, code = "error", ev.code if isinstance(ev, GuestError) else "EIO"
         try:
-            yield rec
-        except GuestError as e:
-            status, code = "error", e.code
-            raise
-        except Exception:
-            status, code = "error", "EIO"
-            raise
-        finally:
-            try:
-                self.audit.outcome(
-                    self.audit_ctx, capability=capability, op=op, resource=resource, status=status,
-                    error_code=code, duration_ms=(time.perf_counter() - t0) * 1000.0,
-                    bytes_in=rec.bytes_in, bytes_out=rec.bytes_out, op_id=op_id,
-                )
-            except AuditWriteError:
-                # The operation already happened; the decision event was written. Report, don't hide.
-                if status == "ok":
-                    raise GuestError("EIO", "EIO: audit log unavailable after the operation") from None
+            self.gate.audit.outcome(
+                self.gate.audit_ctx, capability=self.cap, op=self.op, resource=self.resource, status=status,
+                error_code=code, duration_ms=(time.perf_counter() - self.t0) * 1000.0,
+                bytes_in=self.rec.bytes_in, bytes_out=self.rec.bytes_out, op_id=self.rec.op_id,
+            )
+        except AuditWriteError:
+            # The operation already happened; the decision event was written. Report, don't hide.
+            if ev is None:
+                raise GuestError("EIO", "EIO: audit log unavailable after the operation") from None

@@ -12,11 +12,10 @@ import base64
 import binascii
 import posixpath
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from typing import Any
 
 from secure_exec.bridge.dispatch import Dispatcher
-from secure_exec.bridge.gate import Operation
+from secure_exec.bridge.gate import Operation, OperationScope
 from secure_exec.bridge.paths import guest_path
 from secure_exec.errors import GuestError, node_message
 from secure_exec.policy.requests import FsAccessRequest
@@ -86,7 +85,7 @@ class _Checked:
             raise _as_guest(e, self.norm, raw) from None
 
 
-def _gated(s: Session, op: str, c: _Checked, syscall: str) -> AbstractContextManager[Operation]:
+def _gated(s: Session, op: str, c: _Checked, syscall: str) -> OperationScope:
     return s.gate.operation(FsAccessRequest(op, c.resolved, requested=c.raw), capability="fs", op=op,
                             resource=c.resolved, requested=c.raw, syscall=syscall, guest_path=c.raw)
 
@@ -109,11 +108,15 @@ def _stat_wire(st: StatResult) -> dict[str, Any]:
 
 
 def read_file(s: Session, a: dict[str, Any]) -> Any:
+    text = a.get("encoding") == "utf8"
+
     def body(fs: FileSystemProvider, p: str, rec: Operation) -> Any:
         data = fs.read_file(p)
         if len(data) > MAX_FILE_BYTES:
             raise GuestError("EFBIG", node_message("EFBIG", "read", a.get("path"), "file too large"))
         rec.bytes_out = len(data)
+        if text:  # U+FFFD per maximal invalid subsequence, as Node's decoder
+            return {"text": data.decode("utf-8", "replace")}
         return {"data_b64": base64.b64encode(data).decode()}
     return _run(s, "read", a.get("path"), "open", body)
 

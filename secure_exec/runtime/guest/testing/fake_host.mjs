@@ -115,7 +115,7 @@ async function runOne(spec) {
     "env.keys": () => ({ keys: Object.keys(env).filter((k) => !denyEnv.has(k)) }),
     "env.set": ({ key, value }) => { if (denyEnv.has(key)) throw err("EACCES", "setenv", key); env[key] = value; return {}; },
     "env.delete": ({ key }) => { if (denyEnv.has(key)) throw err("EACCES", "unsetenv", key); delete env[key]; return {}; },
-    "fs.readFile": ({ path }) => { const [, n] = fileAt(path, "open"); if (n.kind === "dir") throw err("EISDIR", "read"); return { data_b64: n.data.toString("base64") }; },
+    "fs.readFile": ({ path, encoding }) => { const [, n] = fileAt(path, "open"); if (n.kind === "dir") throw err("EISDIR", "read"); return encoding === "utf8" ? { text: n.data.toString("utf8") } : { data_b64: n.data.toString("base64") }; },
     "fs.writeFile": ({ path, data_b64, flag }) => {
       const p = parentOk(path, "open");
       const cur = nodes.get(resolveLinks(path, true, "open", path));

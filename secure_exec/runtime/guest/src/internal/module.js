@@ -49,9 +49,7 @@ function statKind(p) {
 }
 
 function readText(p) {
-  const { Buffer } = require("buffer");
-  const res = host.call("fs.readFile", { path: p }, { syscall: "open", path: p });
-  return Buffer.from(res.data_b64 || "", "base64").toString("utf8");
+  return host.call("fs.readFile", { path: p, encoding: "utf8" }, { syscall: "open", path: p }).text;
 }
 
 const EXTS = [".js", ".json", ".cjs"];

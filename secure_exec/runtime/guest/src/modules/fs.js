@@ -154,6 +154,10 @@ function readFileSync(path, options) {
   const o = optsOf(options, { encoding: null, flag: "r" });
   if (Number.isInteger(path)) return readAllFd(path, o.encoding);
   const p = toPath(path);
+  if (o.encoding === "utf8" || o.encoding === "utf-8") {
+    // The host decodes (WHATWG replacement rules, like Node): no base64 and no Buffer on this path.
+    return host.call("fs.readFile", { path: p, encoding: "utf8" }, { syscall: "open", path: p }).text;
+  }
   const res = host.call("fs.readFile", { path: p }, { syscall: "open", path: p });
   return decode(res.data_b64, o.encoding);
 }
