@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import base64
 import posixpath
+import re
 from typing import Any
 
 import orjson
 
 from secure_exec.errors import GuestError
-from secure_exec.runtime.guest import esm_wrapper_source, is_builtin
+from secure_exec.runtime.guest import esm_commonjs_wrapper_source, esm_wrapper_source, is_builtin
 from secure_exec.runtime.ops import fs_ops
 from secure_exec.runtime.session import Session
 
 MAX_MODULE_BYTES = 8 * 2**20
+_ESM_SYNTAX = re.compile(r"^\s*(import\s*[\w*{\"'.(]|export\s)", re.M)  # same heuristic as the entry point
 
 
 def _not_found(spec: str, referrer: str) -> GuestError:
@@ -102,7 +104,12 @@ def load_module(s: Session, spec: str, referrer: str) -> tuple[str, str]:
             if _exists(s, cand):
                 path = cand
                 break
+    if path.endswith(".cjs"):
+        # CommonJS: the shim's require() loads it (through the same fs op); ESM gets module.exports.
+        return path, esm_commonjs_wrapper_source(path)
     source = _read(s, path)
+    if path.endswith(".js") and not _ESM_SYNTAX.search(source):
+        return path, esm_commonjs_wrapper_source(path)
     if path.endswith(".json"):
         try:
             orjson.loads(source)

@@ -194,7 +194,8 @@ class NodeRuntime:
                 if s.exit_code is not None:  # process.exit() unwinds the guest with a marker exception
                     return RunResult(s.exit_code, None, None)
                 msg = _error_message(e)
-                self._stderr(s, e.stack or msg)
+                header = f"{e.name}: {e.js_message}" if e.name else e.js_message
+                self._stderr(s, f"{header}\n{e.stack}" if e.stack else header)
                 return RunResult(1, msg, None)
             except TimeLimitExceeded:
                 self._limit_event(s, "time")

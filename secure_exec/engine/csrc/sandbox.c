@@ -452,6 +452,28 @@ EXPORT("sb_configure") void sb_configure(int32_t mem_limit, int32_t stack_limit)
         JS_SetMaxStackSize(rt, (size_t)stack_limit);
 }
 
+/* Promise rejections with no handler are reported to the guest shim's __se_rejection (Node's
+ * unhandledRejection semantics live in JS); without the shim they are ignored, as before. */
+static void rejection_tracker(JSContext *c, JSValueConst promise, JSValueConst reason, bool is_handled,
+                              void *opaque) {
+    (void)opaque;
+    JSValue g = JS_GetGlobalObject(c);
+    JSValue fn = JS_GetPropertyStr(c, g, "__se_rejection");
+    if (JS_IsFunction(c, fn)) {
+        JSValue args[3] = {JS_DupValue(c, promise), JS_DupValue(c, reason), JS_NewBool(c, is_handled)};
+        JSValue r = JS_Call(c, fn, JS_UNDEFINED, 3, args);
+        if (JS_IsException(r))
+            JS_FreeValue(c, JS_GetException(c));
+        JS_FreeValue(c, r);
+        JS_FreeValue(c, args[0]);
+        JS_FreeValue(c, args[1]);
+    } else if (JS_IsException(fn)) {
+        JS_FreeValue(c, JS_GetException(c));
+    }
+    JS_FreeValue(c, fn);
+    JS_FreeValue(c, g);
+}
+
 EXPORT("sb_init") int32_t sb_init(int32_t mem_limit, int32_t stack_limit) {
     resp_buf = malloc(RESP_CAP);
     rt = JS_NewRuntime();
@@ -460,6 +482,7 @@ EXPORT("sb_init") int32_t sb_init(int32_t mem_limit, int32_t stack_limit) {
     JS_SetMaxStackSize(rt, 512 * 1024);
     JS_SetInterruptHandler(rt, interrupt_handler, NULL);
     JS_SetModuleLoaderFunc2(rt, module_normalize, module_loader, NULL, NULL);
+    JS_SetHostPromiseRejectionTracker(rt, rejection_tracker, NULL);
     ctx = JS_NewContext(rt);
     if (!ctx)
         return -2;
