@@ -99,6 +99,8 @@ def load_module(s: Session, spec: str, referrer: str) -> tuple[str, str]:
         path = posixpath.normpath(posixpath.join(base, spec))
     else:
         path = _resolve_package(s, spec, referrer if referrer.startswith("/") else posixpath.join(s.cwd, "x"))
+    if s.entry is not None and path == s.entry[0]:
+        return path, s.entry[1]  # the entry module's source comes from the host, not the filesystem
     if not _exists(s, path):
         for cand in (path + ".mjs", path + ".js", posixpath.join(path, "index.mjs"), posixpath.join(path, "index.js")):
             if _exists(s, cand):

@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import Any
 
 import attrs
+import orjson
 
 from secure_exec.audit import AuditContext, AuditLog
 from secure_exec.bridge.dispatch import Dispatcher
@@ -46,6 +47,16 @@ TIMEOUT_EXIT = 124
 MAX_ERROR_MESSAGE = 8192
 _ESM_HINT = re.compile(r"^\s*(import\s*[\w*{\"'.]|export\s)", re.M)
 _session_ids = itertools.count(1)
+_ENTRY_DRIVER = """(() => {{
+  let state = null;
+  const plain = (ns) => {{ const o = {{}}; for (const k of Object.keys(ns)) o[k] = ns[k]; return o; }};
+  Object.defineProperty(globalThis, "__se_entry_state", {{ value: () => state, configurable: true }});
+  import({path}).then(
+    (ns) => {{ state = {{ ok: true, ns: plain(ns) }}; }},
+    (e) => {{ state = {{ ok: false, error: {{ name: e && e.name,
+      message: e && e.message !== undefined ? String(e.message) : String(e),
+      stack: e && e.stack ? String(e.stack) : "" }} }}; }});
+}})();"""
 
 
 @attrs.frozen
@@ -185,7 +196,7 @@ class NodeRuntime:
             try:
                 self.budget(inst, deadline)
                 if is_esm(code, file_path):
-                    exports = inst.eval_module(code, file_path)
+                    exports = self.run_module(inst, s, code, file_path, deadline)
                 else:
                     exports = inst.call_function("__se_cjs", [file_path, code])
                 code_ = self.finish(inst, s, deadline)
@@ -213,6 +224,33 @@ class NodeRuntime:
                 self.audit_log.lifecycle("sandbox.stopped", s.gate.audit_ctx)
             except AuditWriteError:
                 pass  # already reported on stderr by the audit log; the run's result must not be lost
+
+    def run_module(self, inst: JSInstance, s: Session, code: str, file_path: str, deadline: float | None) -> Any:
+        """Evaluate the entry ES module; its top-level await may wait on timers and host operations.
+
+        The module is loaded by a dynamic ``import()`` so the event loop can run while it is pending;
+        the outcome is parked in a non-enumerable global that only this driver reads.
+        """
+        s.entry = (file_path, code)
+        inst.eval_script(_ENTRY_DRIVER.format(path=orjson.dumps(file_path).decode()), "<secure_exec entry>")
+        state: list[Any] = []
+
+        def settled() -> bool:
+            r = inst.call_function("__se_entry_state", [])
+            if r is not None:
+                state.append(r)
+            return bool(state)
+
+        self.drive(inst, s, deadline, until=settled)
+        if not state and not settled():
+            if s.exit_code is not None:
+                return None
+            raise JSError("Error", "the entry module's top-level await never settled (nothing left to wait for)")
+        r = state[0]
+        if r.get("ok"):
+            return r.get("ns")
+        err = r.get("error") or {}
+        raise JSError(str(err.get("name") or "Error"), str(err.get("message") or ""), str(err.get("stack") or ""))
 
     def finish(self, inst: JSInstance, s: Session, deadline: float | None) -> int:
         """Run the loop dry, then let the guest emit beforeExit/exit; beforeExit may schedule more work."""

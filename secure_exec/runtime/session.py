@@ -46,6 +46,7 @@ class Session:
     async_ops: dict[int, AsyncOp] = attrs.field(factory=dict)
     executor: concurrent.futures.ThreadPoolExecutor | None = None
     wakeup: threading.Event = attrs.field(factory=threading.Event)
+    entry: tuple[str, str] | None = None  # (guest path, source) of the ES module being run
 
     def not_configured(self, capability: str, syscall: str | None = None, path: str | None = None) -> GuestError:
         """ENOSYS: no provider for this capability (distinct from EACCES, which is a policy denial)."""

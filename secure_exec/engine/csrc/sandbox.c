@@ -388,6 +388,26 @@ static char *module_normalize(JSContext *c, const char *base, const char *name, 
     return resolved;
 }
 
+/* import.meta.url = "file://<guest path>" (a module name that is not a guest path gets none). */
+static void set_import_meta(JSContext *c, JSModuleDef *m, const char *name) {
+    JSValue meta = JS_GetImportMeta(c, m);
+    if (JS_IsException(meta)) {
+        JS_FreeValue(c, JS_GetException(c));
+        return;
+    }
+    if (name[0] == '/') {
+        size_t n = strlen(name);
+        char *url = malloc(n + 8);
+        if (url) {
+            memcpy(url, "file://", 7);
+            memcpy(url + 7, name, n + 1);
+            JS_DefinePropertyValueStr(c, meta, "url", JS_NewString(c, url), JS_PROP_C_W_E);
+            free(url);
+        }
+    }
+    JS_FreeValue(c, meta);
+}
+
 static JSModuleDef *module_loader(JSContext *c, const char *name, void *opaque, JSValueConst attrs) {
     (void)opaque;
     (void)attrs;
@@ -402,6 +422,7 @@ static JSModuleDef *module_loader(JSContext *c, const char *name, void *opaque, 
     if (JS_IsException(f))
         return NULL;
     JSModuleDef *m = JS_VALUE_GET_PTR(f);
+    set_import_meta(c, m, name);
     JS_FreeValue(c, f);
     return m;
 }
@@ -574,6 +595,7 @@ EXPORT("sb_eval") int32_t sb_eval(int32_t src_len, int32_t flags, int64_t budget
     if (JS_IsException(m))
         return end(finish(m));
     JSModuleDef *md = JS_VALUE_GET_PTR(m);
+    set_import_meta(ctx, md, filename);
     JSValue p = JS_EvalFunction(ctx, m); /* a promise: top-level await */
     int rc = JS_IsException(p) ? -1 : settle(&p);
     JS_FreeValue(ctx, p);

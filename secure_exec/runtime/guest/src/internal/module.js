@@ -296,7 +296,9 @@ function uncaught(err) {
 }
 
 function createRequire(filename) {
-  let f = typeof filename === "string" ? filename : filename && filename.href ? require("../modules/url.js").fileURLToPath(filename) : null;
+  const { fileURLToPath } = require("../modules/url.js");
+  let f = typeof filename === "string" ? (filename.startsWith("file:") ? fileURLToPath(filename) : filename)
+    : filename && filename.href ? fileURLToPath(filename) : null;
   if (!f || !f.startsWith("/")) throw codedError(TypeError, "ERR_INVALID_ARG_VALUE", `The argument 'filename' must be a file URL object, file URL string, or absolute path string. Received ${JSON.stringify(filename)}`);
   const m = new Module(f, null);
   return makeRequire(m);
