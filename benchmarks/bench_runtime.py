@@ -19,6 +19,9 @@ from typing import Any
 import secure_exec as se
 from secure_exec.host.plugin_host import PluginHost
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_engine import median_us
+
 READ_LOOP = """const fs = require("fs"); const t0 = Date.now();
 for (let i = 0; i < {n}; i++) fs.readFileSync("/data/small.txt", "utf8");"""
 ENV_LOOP = "for (let i = 0; i < {n}; i++) process.env.LANG;"
@@ -28,15 +31,6 @@ PLUGIN_MAIN = """let calls = 0;
 export function render(args) { calls++; return { ok: true, calls, title: args.title.toUpperCase() }; }
 """
 PLUGIN_TOML = '[plugin]\nid = "bench"\nversion = "1.0.0"\nentry = "main.mjs"\n'
-
-
-def median_us(fn: Callable[[], Any], n: int) -> float:
-    samples = []
-    for _ in range(n):
-        t = time.perf_counter_ns()
-        fn()
-        samples.append(time.perf_counter_ns() - t)
-    return statistics.median(samples) / 1000
 
 
 def per_op_us(run: Callable[[str], Any], body: str, n: int, reps: int) -> float:

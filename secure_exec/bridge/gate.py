@@ -17,16 +17,7 @@ from typing import Any, Protocol
 import attrs
 
 from secure_exec.errors import AuditWriteError, GuestError, node_message
-
-
-class _Decision(Protocol):
-    allow: bool
-    decision: str
-    enforced: bool
-    reason: str
-    rule_id: str
-    rule_source: str
-    policy_digest: str
+from secure_exec.policy.decision import PolicyDecision
 
 
 class _Policy(Protocol):
@@ -66,7 +57,7 @@ class Gate:
                   resolved_ips: Sequence[str] = ()) -> str:
         """Decide and audit one request; raise ``GuestError(EACCES)`` unless allowed."""
         op_id = f"o-{next(self._ids)}"
-        decision: _Decision = self.policy.decide(request)
+        decision: PolicyDecision = self.policy.decide(request)
         try:
             self.audit.decision(
                 self.audit_ctx, capability=capability, op=op, resource=resource,

@@ -12,28 +12,13 @@ import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import attrs
-
 from secure_exec.bridge.dispatch import Dispatcher
 from secure_exec.errors import AuditWriteError, ConfigError, GuestError
+from secure_exec.policy.decision import PolicyDecision
 from secure_exec.runtime.session import Session
 
 HostFunction = Callable[..., Any]
 MAX_ARGS = 32
-
-
-@attrs.frozen
-class HostFunctionDecision:
-    """The decision record for one host-function call (same fields as a policy decision)."""
-
-    allow: bool
-    decision: str
-    enforced: bool
-    reason: str
-    rule_id: str
-    rule_source: str
-    policy_digest: str
-    capability: str = "host_function"
 
 
 class HostFunctionError(Exception):
@@ -66,11 +51,11 @@ class HostFunctionTable:
     def _decide(self, s: Session, name: str) -> HostFunction:
         fn = self.granted.get(name)
         ok = fn is not None
-        d = HostFunctionDecision(
+        d = PolicyDecision(
             allow=ok, decision="allow" if ok else "deny", enforced=True,
             reason=f"host function {name!r} was {'granted' if ok else 'not granted'} to this plugin",
             rule_id=f"grant:host_functions#{name}" if ok else "default", rule_source="host" if ok else "default",
-            policy_digest=self.policy_digest,
+            policy_digest=self.policy_digest, capability="host_function",
         )
         try:
             s.gate.audit.decision(s.gate.audit_ctx, capability="host_function", op="call", resource=name,

@@ -36,6 +36,7 @@ from secure_exec.providers.fsutil import (
     check_path,
     fs_error,
     parse_flags,
+    remove_path,
     split_parts,
     to_bytes,
 )
@@ -379,21 +380,7 @@ class HostFileSystem:
         self._remove(path, "rmdir", want_dir=True)
 
     def rm(self, path: str, *, recursive: bool = False, force: bool = False) -> None:
-        try:
-            info = self.stat(path, follow=False)
-        except GuestError as e:
-            if force and e.code == "ENOENT":
-                return
-            raise
-        if info.kind != "dir":
-            self.unlink(path)
-            return
-        if not recursive:
-            raise GuestError("ERR_FS_EISDIR", f"Path is a directory: rm returned EISDIR (is a directory) {path}",
-                             syscall="rm", path=path, name="SystemError")
-        for entry in self.readdir(path):
-            self.rm(posixpath.join(path, entry.name), recursive=True, force=force)
-        self.rmdir(path)
+        remove_path(self, path, recursive=recursive, force=force)
 
     def rename(self, src: str, dst: str) -> None:
         with self._walk(src, "rename", follow_last=False) as s, self._walk(dst, "rename", follow_last=False) as d:
