@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import pytest
@@ -55,3 +55,13 @@ def make_run(memfs: Any) -> Callable[..., Run]:
         return Run(kw.pop("fs", memfs), permissions, **kw)
 
     return make
+
+
+@pytest.fixture(params=["fast", "public"])
+def path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Run an engine test on both call paths: wasmtime's unchecked fast path and its public API."""
+    if request.param == "public":
+        monkeypatch.setenv("SECURE_EXEC_ENGINE_SLOWPATH", "1")
+    else:
+        monkeypatch.delenv("SECURE_EXEC_ENGINE_SLOWPATH", raising=False)
+    yield request.param

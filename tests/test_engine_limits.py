@@ -4,33 +4,20 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from typing import Any
 
 import orjson
 import pytest
 
 from secure_exec.engine import EngineLimits, JSInstance
 from secure_exec.errors import MemoryLimitExceeded, SandboxBusy, StackLimitExceeded, TimeLimitExceeded
+from tests._engine_support import bridged_instance
 
 MiB = 1 << 20
 
 
-def bridged_instance(**kw: Any) -> JSInstance:
-    """An instance with the core bridge exposed as global ``B`` (later bootstrap files hide the global)."""
-    js = JSInstance(**kw)
-    js.eval_privileged("(b) => { globalThis.B = b }")
-    return js
 
 
 
-@pytest.fixture(params=["fast", "public"])
-def path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    if request.param == "public":
-        monkeypatch.setenv("SECURE_EXEC_ENGINE_SLOWPATH", "1")
-    else:
-        monkeypatch.delenv("SECURE_EXEC_ENGINE_SLOWPATH", raising=False)
-    yield request.param
 
 
 @pytest.mark.parametrize(
