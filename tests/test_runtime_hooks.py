@@ -62,3 +62,31 @@ def test_garbage_from_a_hook_names_it() -> None:
     pm.register(Bad(), name="broken-plugin")
     with pytest.raises(se.ConfigError, match="broken-plugin"):
         se.create_node_driver(permissions=se.allow_all, plugin_manager=pm)
+
+
+def test_plugin_policy_gets_hook_rules_once(tmp_path: Path) -> None:
+    from secure_exec.host.plugin_host import PluginHost
+
+    d = tmp_path / "p"
+    d.mkdir()
+    (d / "main.mjs").write_text('import fs from "node:fs";\n'
+                                'export function read(p) { try { return fs.readFileSync(p, "utf8") } '
+                                'catch (e) { return e.code } }\n')
+    (d / "secure-exec-plugin.toml").write_text(
+        '[plugin]\nid = "reader"\nversion = "1"\nentry = "main.mjs"\n'
+        '[[permissions]]\ncapability = "fs"\neffect = "allow"\npaths = ["/keys/**", "/data/**"]\n')
+    pm = se.create_plugin_manager(load_entrypoints=False)
+    pm.register(Contributor(), name="keyguard")
+    fs = se.create_in_memory_file_system()
+    for f in ("/keys/k", "/data/d"):
+        fs.mkdir(f.rsplit("/", 1)[0], recursive=True)
+        fs.write_file(f, "x")
+    grant = se.Policy(rules=[Rule(capability="fs", effect="allow", paths=["/keys/**", "/data/**"])])
+    with PluginHost(plugin_manager=pm) as host:
+        p = host.load_plugin(d, policy=grant, filesystem=fs)
+        assert (p.call("read", "/keys/k"), p.call("read", "/data/d")) == ("EACCES", "x")
+        policy = p.runtime.driver.policy
+        assert policy.parent is not None
+        own = [rid for rid, _, _ in policy.rules]
+        inherited = [rid for rid, _, _ in policy.parent.rules]
+        assert "no-keys" not in own and inherited.count("no-keys") == 1

@@ -16,15 +16,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pluggy
+
 from secure_exec.audit import AuditLog
 from secure_exec.errors import ConfigError, SecureExecError
 from secure_exec.host.manifest import MANIFEST_NAME, load_manifest
 from secure_exec.host.plugin_host import PluginHost
 from secure_exec.policy import Policy, Rule
 from secure_exec.providers.hostfs import HostFileSystem
-from secure_exec.providers.manager import collect, create_plugin_manager
+from secure_exec.providers.manager import create_plugin_manager
 from secure_exec.runtime.config import ProcessConfig, StdioEvent
-from secure_exec.runtime.drivers import create_command_executor, create_node_driver, hook_presets
+from secure_exec.runtime.drivers import create_command_executor, create_node_driver, hook_audit_sinks, hook_presets
 from secure_exec.runtime.node_runtime import NodeRuntime
 
 
@@ -61,10 +63,10 @@ def _abs(p: str) -> str:
     return os.path.realpath(os.path.abspath(p))
 
 
-def _policy(ns: argparse.Namespace, extra: list[Rule]) -> Policy:
+def _policy(ns: argparse.Namespace, extra: list[Rule], pm: pluggy.PluginManager) -> Policy:
     mode = "audit" if ns.audit_only else "enforce"
     if ns.policy:
-        library = hook_presets(create_plugin_manager())
+        library = hook_presets(pm)
         base = Policy.from_toml(ns.policy, library=library, **({"mode": mode} if ns.audit_only else {}))
     else:
         base = Policy(name="cli", mode=mode)
@@ -84,9 +86,8 @@ class _DenialCounter:
             self.denied += 1
 
 
-def _audit(ns: argparse.Namespace, counter: _DenialCounter) -> AuditLog:
-    pm_sinks = collect(create_plugin_manager().hook.secure_exec_audit_sinks())
-    sinks: list[Any] = [counter, *pm_sinks]
+def _audit(ns: argparse.Namespace, counter: _DenialCounter, pm: pluggy.PluginManager) -> AuditLog:
+    sinks: list[Any] = [counter, *hook_audit_sinks(pm)]
     return AuditLog(ns.audit_log, sinks=sinks) if ns.audit_log else AuditLog(None, sinks=sinks)
 
 
@@ -116,14 +117,16 @@ def cmd_run(ns: argparse.Namespace) -> int:
         entry_dir = str(entry.parent)
         read_entry = Rule(capability="fs", effect="allow", id="cli:entry-folder", ops=["read", "stat", "exists"],
                           paths=[entry_dir + "/**", entry_dir], reason="the entry file's own folder (its imports)")
-        policy = _policy(ns, [read_entry])
+        pm = create_plugin_manager()
+        policy = _policy(ns, [read_entry], pm)
         args = list(getattr(ns, "script_args", []))
         driver = create_node_driver(
             filesystem=HostFileSystem("/"), command_executor=create_command_executor(), policy=policy,
             process_config=ProcessConfig(argv=("node", str(entry), *args), cwd=_abs(os.getcwd()),
                                          env={k: v for k, v in os.environ.items() if k in set(ns.allow_env)}),
+            plugin_manager=pm,
         )
-        with _audit(ns, counter) as log:
+        with _audit(ns, counter, pm) as log:
             rt = NodeRuntime(system_driver=driver, memory_limit=ns.memory_limit, time_limit=ns.time_limit,
                              on_stdio=_stdio, audit_log=log, plugin_id=plugin_id)
             result = rt.run(source, str(entry)) if entry.suffix == ".mjs" else rt.exec(source, file_path=str(entry))
@@ -145,8 +148,9 @@ def cmd_plugin_call(ns: argparse.Namespace) -> int:
             raise ConfigError(f"--args is not valid JSON: {e}") from None
         if not (Path(ns.plugin) / MANIFEST_NAME).is_file():
             raise ConfigError(f"{ns.plugin}: not a plugin folder (no {MANIFEST_NAME})")
-        policy = _policy(ns, [])
-        with _audit(ns, counter) as log, PluginHost(audit_log=log, on_stdio=_stdio) as host:
+        pm = create_plugin_manager()
+        policy = _policy(ns, [], pm)
+        with _audit(ns, counter, pm) as log, PluginHost(plugin_manager=pm, audit_log=log, on_stdio=_stdio) as host:
             plugin = host.load_plugin(ns.plugin, policy=policy, filesystem=HostFileSystem("/"),
                                       command_executor=create_command_executor(), time_limit=ns.time_limit,
                                       memory_limit_mb=ns.memory_limit)

@@ -114,7 +114,7 @@ class PluginHost:
         proc = process_config or ProcessConfig(argv=("node", f"/plugin/{m.entry}"), env=dict(env or {}))
         driver = create_node_driver(filesystem=filesystem, network=network, command_executor=command_executor,
                                     policy=effective, process_config=proc, os_config=os_config,
-                                    plugin_manager=self.pm)
+                                    plugin_manager=self.pm, hook_rules=False)  # already in the grant
         tl = time_limit if time_limit is not None else (m.limits.time_limit or 5.0)
         runtime = NodeRuntime(system_driver=driver, runtime_driver_factory=runtime_driver_factory,
                               memory_limit=memory_limit_mb or m.limits.memory_limit_mb or 64, time_limit=tl,

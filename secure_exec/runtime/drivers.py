@@ -22,7 +22,7 @@ from secure_exec.providers.builtin import StaticProviders
 from secure_exec.providers.commands import SubprocessCommandExecutor
 from secure_exec.providers.env import MappingEnvProvider
 from secure_exec.providers.hookspecs import hookimpl
-from secure_exec.providers.manager import create_plugin_manager
+from secure_exec.providers.manager import collect, create_plugin_manager
 from secure_exec.providers.memfs import InMemoryFileSystem
 from secure_exec.providers.protocols import CommandExecutor, EnvProvider, FileSystemProvider, NetworkProvider
 from secure_exec.providers.types import ProviderContext
@@ -124,6 +124,11 @@ def hook_presets(pm: pluggy.PluginManager) -> dict[str, Preset]:
     return out
 
 
+def hook_audit_sinks(pm: pluggy.PluginManager) -> list[object]:
+    """Extra audit sinks contributed by ``secure_exec_audit_sinks`` hooks."""
+    return collect(pm.hook.secure_exec_audit_sinks())
+
+
 def create_in_memory_file_system() -> InMemoryFileSystem:
     """A private in-memory filesystem; the host fills it with ``fs.write_file(path, data)``."""
     return InMemoryFileSystem()
@@ -148,17 +153,20 @@ def create_node_driver(
     process_config: ProcessConfig | None = None,
     os_config: OsConfig | None = None,
     plugin_manager: pluggy.PluginManager | None = None,
+    hook_rules: bool = True,
 ) -> SystemDriver:
     """Register providers and the permission checks; deny by default for anything not given.
 
     ``permissions`` is the seed's mapping of domain -> check function. ``policy`` is a full
     ``Policy`` (rules, presets, guards, audit-only mode); give one or the other, not both.
+    ``hook_rules=False`` is for callers that already added the hook-contributed rules themselves.
     """
     if permissions is not None and policy is not None:
         raise ConfigError("create_node_driver: give permissions= or policy=, not both")
     if permissions is not None and not isinstance(permissions, Mapping):
         raise ConfigError(f"permissions must be a mapping of domain -> check, got {type(permissions).__name__}")
     proc = process_config or ProcessConfig()
+    base = policy if policy is not None else Policy(permissions=permissions or {})
     pm = plugin_manager or create_plugin_manager()
     token = f"d{next(_driver_ids)}-"
     plugin = _DriverProviders(token, proc.env, filesystem=filesystem, network=network,
@@ -168,7 +176,7 @@ def create_node_driver(
         token=token,
         host_plugin=plugin,
         plugin_manager=pm,
-        policy=with_hook_rules(policy if policy is not None else Policy(permissions=permissions or {}), pm, ""),
+        policy=with_hook_rules(base, pm, "") if hook_rules else base,
         process_config=proc,
         os_config=os_config or OsConfig(),
     )

@@ -21,7 +21,12 @@ from secure_exec.runtime.ops import fs_ops
 from secure_exec.runtime.session import Session
 
 MAX_MODULE_BYTES = 8 * 2**20
-_ESM_SYNTAX = re.compile(r"^\s*(import\s*[\w*{\"'.(]|export\s)", re.M)  # same heuristic as the entry point
+_ESM_SYNTAX = re.compile(r"^\s*(import\s*[\w*{\"'.]|export\s)", re.M)  # a static import or an export
+
+
+def looks_like_esm(source: str) -> bool:
+    """ES module syntax at the start of a line (``import(`` alone is allowed in CommonJS too)."""
+    return bool(_ESM_SYNTAX.search(source))
 
 
 def _not_found(spec: str, referrer: str) -> GuestError:
@@ -110,7 +115,7 @@ def load_module(s: Session, spec: str, referrer: str) -> tuple[str, str]:
         # CommonJS: the shim's require() loads it (through the same fs op); ESM gets module.exports.
         return path, esm_commonjs_wrapper_source(path)
     source = _read(s, path)
-    if path.endswith(".js") and not _ESM_SYNTAX.search(source):
+    if path.endswith(".js") and not looks_like_esm(source):
         return path, esm_commonjs_wrapper_source(path)
     if path.endswith(".json"):
         try:

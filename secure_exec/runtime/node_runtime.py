@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import re
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -39,13 +38,12 @@ from secure_exec.providers.manager import get_providers
 from secure_exec.providers.types import ProviderContext
 from secure_exec.runtime.config import ProcessConfig, StdioEvent
 from secure_exec.runtime.drivers import RuntimeDriverFactory, SystemDriver, create_node_driver
-from secure_exec.runtime.modules import load_module
+from secure_exec.runtime.modules import load_module, looks_like_esm
 from secure_exec.runtime.ops import register_all
 from secure_exec.runtime.session import Session
 
 TIMEOUT_EXIT = 124
 MAX_ERROR_MESSAGE = 8192
-_ESM_HINT = re.compile(r"^\s*(import\s*[\w*{\"'.]|export\s)", re.M)
 _session_ids = itertools.count(1)
 _ENTRY_DRIVER = """(() => {{
   let state = null;
@@ -88,7 +86,7 @@ def is_esm(source: str, file_path: str) -> bool:
         return True
     if file_path.endswith(".cjs"):
         return False
-    return bool(_ESM_HINT.search(source))
+    return looks_like_esm(source)
 
 
 class NodeRuntime:
