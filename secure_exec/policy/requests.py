@@ -22,9 +22,11 @@ from secure_exec.policy.ipaddr import IPAddress, host_candidates, host_name_guar
 
 FS_OPS = frozenset({
     "read", "write", "mkdir", "readdir", "stat", "rm", "rename", "exists", "symlink", "readlink",
-    "link", "chmod", "chown", "utimes", "truncate", "copy",
+    "link", "chmod", "chown", "utimes", "truncate", "copy", "import",
 })
-FS_READ_OPS = frozenset({"read", "readdir", "stat", "exists", "readlink"})
+# ``import`` is the module loader's own decision (like Deno's --allow-import): a grant of ``read``
+# covers it, but a grant of ``import`` alone never lets the guest ``readFileSync`` a file.
+FS_READ_OPS = frozenset({"read", "readdir", "stat", "exists", "readlink", "import"})
 FS_WRITE_OPS = FS_OPS - FS_READ_OPS
 NET_OPS = frozenset({"fetch", "http", "dns", "connect", "listen"})
 ENV_OPS = frozenset({"read", "write", "list"})
