@@ -77,6 +77,9 @@ def load_manifest(folder: str | os.PathLike[str]) -> PluginManifest:
         raise ConfigError(f"{where}: 'entry' {entry!r} must name a file inside the plugin folder")
     if entry_path.suffix not in (".mjs", ".js"):
         raise ConfigError(f"{where}: 'entry' {entry!r} must be an ES module (.mjs or .js with import/export)")
+    if any(part.startswith(".") for part in entry_path.relative_to(root).parts):
+        raise ConfigError(f"{where}: 'entry' {entry!r} is a hidden file, which is not part of a plugin "
+                          "(not covered by its digest)")
     rules = data.get("permissions", [])
     if not isinstance(rules, list) or not all(isinstance(r, dict) for r in rules):
         raise ConfigError(f"{where}: [[permissions]] must be an array of tables")
@@ -119,17 +122,30 @@ def plugin_files(root: Path) -> Sequence[Path]:
     return out
 
 
-def plugin_digest(root: str | os.PathLike[str]) -> str:
-    """sha256 over (relative path, size, bytes) of every file: any edit, rename or addition changes it."""
+def plugin_snapshot(root: str | os.PathLike[str]) -> tuple[str, dict[str, bytes]]:
+    """The plugin's files read once, and their digest: ``(digest, {relative posix path: bytes})``.
+
+    The loader serves modules from this in-memory copy only, so what runs is exactly what the
+    digest covers: a file changed on disk after load never runs, and hidden files (left out of the
+    digest) cannot be imported at all.
+    """
     base = Path(root).resolve()
     h = hashlib.sha256()
     total = 0
+    files: dict[str, bytes] = {}
     for p in plugin_files(base):
         data = p.read_bytes()
         total += len(data)
         if total > MAX_PLUGIN_BYTES:
             raise ConfigError(f"plugin folder '{base.name}': larger than {MAX_PLUGIN_BYTES} bytes")
-        rel = p.relative_to(base).as_posix().encode()
+        rel_s = p.relative_to(base).as_posix()
+        rel = rel_s.encode()
         h.update(len(rel).to_bytes(4, "big") + rel + len(data).to_bytes(8, "big"))
         h.update(data)
-    return "sha256:" + h.hexdigest()
+        files[rel_s] = data
+    return "sha256:" + h.hexdigest(), files
+
+
+def plugin_digest(root: str | os.PathLike[str]) -> str:
+    """sha256 over (relative path, size, bytes) of every file: any edit, rename or addition changes it."""
+    return plugin_snapshot(root)[0]

@@ -17,6 +17,7 @@ import attrs
 from secure_exec.bridge.gate import Gate
 from secure_exec.errors import GuestError, node_message
 from secure_exec.providers.manager import Providers
+from secure_exec.providers.scope import RunScope
 from secure_exec.runtime.config import OsConfig, ProcessConfig, StdioEvent
 
 MAX_OPEN_FDS = 256
@@ -44,7 +45,7 @@ class Session:
     stdio_bytes: int = 0
     stdin_pos: int = 0
     async_ops: dict[int, AsyncOp] = attrs.field(factory=dict)
-    executor: concurrent.futures.ThreadPoolExecutor | None = None
+    scope: RunScope = attrs.field(factory=RunScope)  # deadline + threads/children/sockets this run started
     wakeup: threading.Event = attrs.field(factory=threading.Event)
     entry: tuple[str, str] | None = None  # (guest path, source) of the ES module being run
 
@@ -62,9 +63,7 @@ class Session:
             raise GuestError("EINVAL", f"EINVAL: async operation id {op_id} is already in use")
         if len(self.async_ops) >= MAX_ASYNC_OPS:
             raise GuestError("EAGAIN", f"EAGAIN: more than {MAX_ASYNC_OPS} host operations in flight")
-        if self.executor is None:
-            self.executor = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="secure-exec-io")
-        fut = self.executor.submit(fn)
+        fut = self.scope.submit(fn)
         fut.add_done_callback(lambda _f: self.wakeup.set())
         self.async_ops[op_id] = AsyncOp(op_id, fut)
 
@@ -72,6 +71,4 @@ class Session:
         for op in self.async_ops.values():
             op.future.cancel()
         self.async_ops.clear()
-        if self.executor is not None:
-            self.executor.shutdown(wait=False, cancel_futures=True)
-            self.executor = None
+        self.scope.release()  # kill children, abort connections, join the run's threads (bounded)
