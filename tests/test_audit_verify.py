@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import subprocess
@@ -191,22 +192,37 @@ def test_wrong_key_is_reported_as_such(tmp_path: Path, capsys: pytest.CaptureFix
     assert code == 1 and out.startswith("FAILED at seq 5 (line 5): checkpoint was signed with another key")
 
 
-def test_partial_last_line_is_reported_precisely(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_partial_last_line_is_a_finding_then_recovered_on_reopen(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "a.jsonl"
     make_log(path, key=None, every=None, events=10)
     data = path.read_bytes()
     path.write_bytes(data[: len(data) - 40])  # cut inside the 10th line
+    torn = path.read_bytes()[path.read_bytes().rindex(b"\n") + 1 :]
     code, out = verify_cli(path, capsys)
-    assert code == 1
-    assert out.startswith("FAILED at seq 10 (line 10): partial last line")
-    assert "the 9 complete event(s) before it verify" in out
-    # Reopening terminates the partial line and continues the chain from seq 9.
+    assert code == 0, out
+    assert "finding: line 10: partial last line" in out and "not yet recovered" in out
+    code, out = verify_cli(path, capsys, "--expect-closed")
+    assert code == 1 and out.startswith("FAILED at seq 10 (line 10): partial last line")
+    # Reopening preserves the torn bytes, records them in log.recovered and continues the chain.
     with AuditLog(path) as log:
         log.lifecycle("sandbox.started", CTX)
     lines = raw_lines(path)
-    assert len(lines) == 11 and orjson.loads(lines[-1])["seq"] == 10
+    assert len(lines) == 12 and lines[9] == torn + b"\n"
+    recovered = orjson.loads(lines[10])
+    assert recovered["event"] == "log.recovered" and recovered["seq"] == 10
+    assert recovered["torn_bytes"] == len(torn)
+    assert recovered["torn_sha256"] == "sha256:" + hashlib.sha256(torn).hexdigest()
+    assert orjson.loads(lines[11])["seq"] == 11
     code, out = verify_cli(path, capsys)
-    assert code == 1 and out.startswith("FAILED at seq 10 (line 10): line is not valid JSON")
+    assert code == 0, out
+    assert "finding: line 10: torn write of" in out and "recovered by log.recovered at seq 10 (line 11)" in out
+    # The finding names the bytes: changing the torn line breaks the match, and verify fails there.
+    lines[9] = b"X" + lines[9][1:]
+    write_lines(path, lines)
+    code, out = verify_cli(path, capsys)
+    assert code == 1 and out.startswith("FAILED at seq 10 (line 10)")
 
 
 CRASHER = textwrap.dedent(
@@ -298,8 +314,6 @@ def test_sigkill_mid_run_leaves_a_log_that_verifies_up_to_the_last_complete_line
     assert complete > 10
     result = verify_log(path)
     assert result.events == complete  # every complete line verifies
-    if data.endswith(b"\n"):
-        assert result.ok, result.problem
-    else:  # the kill landed inside a write
-        assert result.problem is not None and result.problem.line == complete + 1
-        assert result.problem.seq == complete + 1 and "partial last line" in result.problem.what
+    assert result.ok, result.problem
+    if not data.endswith(b"\n"):  # the kill landed inside a write: a finding, not a failure
+        assert len(result.findings) == 1 and f"line {complete + 1}: partial last line" in result.findings[0]

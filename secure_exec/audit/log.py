@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -18,6 +19,7 @@ from secure_exec.audit.sanitize import escape_text, redact
 from secure_exec.audit.schema import (
     CAPABILITY_COMPLETED,
     CHECKPOINT,
+    LOG_RECOVERED,
     PERMISSION_CHECKED,
     SCHEMA,
     SCHEMA_VERSION,
@@ -26,6 +28,7 @@ from secure_exec.audit.schema import (
 )
 from secure_exec.audit.sinks import AuditSink, CallableSink, MemorySink, StderrSink
 from secure_exec.audit.stream import memory_stream, open_file_stream, release
+from secure_exec.audit.verify import next_event
 from secure_exec.errors import AuditWriteError, ConfigError
 
 SinkLike = AuditSink | Callable[[dict[str, Any]], object]
@@ -107,13 +110,18 @@ class AuditLog:
         self._lock = self._stream.lock
         self._chain = self._stream.chain
         self._logger = build_audit_logger(self, self._chain)
-        if self._stream.tail_unanchored and (hmac_key is not None or self._interval):
-            # The previous writer stopped without a closing checkpoint (crash): anchor its tail
-            # now, so the signed-interval rule keeps holding across the restart.
+        needs_recovery = getattr(self._stream.sink, "needs_recovery", False)
+        if needs_recovery or (self._stream.tail_unanchored and self._checkpoints_on):
             with self._lock:
-                self._stream.tail_unanchored = False
                 try:
-                    self._checkpoint_locked(final=False)
+                    if needs_recovery:
+                        # A crash or a failed write left a torn region after the last event.
+                        self._recover_locked("opened after an interrupted write")
+                    if self._stream.tail_unanchored and self._checkpoints_on:
+                        # The previous writer stopped without a closing checkpoint (crash): anchor
+                        # its tail now, so the signed-interval rule keeps holding across the restart.
+                        self._stream.tail_unanchored = False
+                        self._checkpoint_locked(final=False)
                 except AuditWriteError:
                     if release(self._stream):
                         self._stream.sink.close()  # type: ignore[attr-defined]
@@ -232,6 +240,10 @@ class AuditLog:
                             _stderr_notice(SINK_FAILED, sink=repr(sink), error=_describe(exc))
 
     @property
+    def _checkpoints_on(self) -> bool:
+        return self._hmac_key is not None or bool(self._interval)
+
+    @property
     def _primary(self) -> AuditSink:
         """The primary sink (kept for tests that inject write failures into it)."""
         return self._stream.sink
@@ -264,10 +276,12 @@ class AuditLog:
         with self._lock:
             if self._closed:
                 raise AuditWriteError("audit log is closed; operation denied")
+            stream = self._stream
+            if getattr(stream.sink, "needs_recovery", False):
+                self._recover_locked("a write failed in this process")
             fields[CONTEXT_KEY] = ctx
             fields["event_id"] = event_id = self._ids.next()
             self._logger.audit(event, fields)
-            stream = self._stream
             stream.since_checkpoint += 1
             if self._pending_failures:
                 self._report_sink_failures()
@@ -282,6 +296,38 @@ class AuditLog:
         self._logger.audit(event, fields)
         self._stream.since_checkpoint += 1
         return event_id
+
+    def _recover_locked(self, reason: str) -> None:
+        """Record the torn region after the last event in a ``log.recovered`` event chained after it.
+
+        The region's bytes stay on disk untouched; the event carries their length and SHA-256, so
+        ``verify`` can match them and report a recovery instead of a broken log. The event is not
+        counted towards the checkpoint interval; a configured checkpoint follows it at once.
+        """
+        sink = self._stream.sink
+        region: bytes = sink.torn_region()  # type: ignore[attr-defined]
+        if not region:
+            return
+        adopted = next_event(self._chain.seq, self._chain.prev_hash, region) if b"\n" not in region else None
+        if adopted is not None:
+            # The whole line landed but its newline did not (a cut just before it): it is a valid
+            # next event, so terminate it and continue after it instead of calling it torn.
+            sink.terminate()  # type: ignore[attr-defined]
+            self._chain.seq, self._chain.prev_hash = adopted
+            self._stream.tail_unanchored = True
+            return
+        fields: dict[str, Any] = {
+            "torn_bytes": len(region),
+            "torn_sha256": "sha256:" + hashlib.sha256(region).hexdigest(),
+            "reason": reason,
+        }
+        self._emit_locked(LOG_RECOVERED, _SYSTEM_CTX, fields)
+        self._stream.since_checkpoint -= 1
+        sink.recovered()  # type: ignore[attr-defined]
+        _stderr_notice(LOG_RECOVERED, path=self.path, torn_bytes=len(region), seq=self._chain.seq)
+        if self._checkpoints_on:
+            self._stream.tail_unanchored = False
+            self._checkpoint_locked(final=False)
 
     def _checkpoint_locked(self, *, final: bool) -> str:
         covers_seq, covers_hash = self._chain.seq, self._chain.prev_hash

@@ -20,6 +20,7 @@ PERMISSION_CHECKED = "permission.checked"
 CAPABILITY_COMPLETED = "capability.completed"
 CHECKPOINT = "audit.checkpoint"
 SINK_FAILED = "audit.sink_failed"
+LOG_RECOVERED = "log.recovered"
 LIMIT_EXCEEDED = "limit.exceeded"
 
 # Fields the core writes itself. Anything else (lifecycle extras) goes through the full

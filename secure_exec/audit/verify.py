@@ -8,7 +8,11 @@ What is detectable (see docs/audit.md for the full statement):
   missing checkpoint where the signed ``interval`` says one is due;
 * with the key and ``expect_closed``: truncation of the tail, because a cleanly closed log ends
   with a signed ``final`` checkpoint;
-* a partial last line (a write interrupted by a crash).
+* a line that is not byte-for-byte canonical (duplicate or unsorted keys, extra whitespace): the
+  hash covers the exact bytes on disk, so no reader can see a value the hash did not cover;
+* a torn region (a write interrupted by a crash or a full disk) is a *finding*, not a failure,
+  when the next writer recorded it in a ``log.recovered`` event whose SHA-256 matches its bytes,
+  or when it is the unrecovered partial last line (unless ``expect_closed``).
 
 Not detectable: truncation of the tail without a key or without ``expect_closed`` (a bare hash
 chain cannot show it), replacing the whole file by another validly signed log under the same key,
@@ -17,7 +21,10 @@ and anything done by someone holding the key.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -25,7 +32,13 @@ import attrs
 import orjson
 
 from secure_exec.audit.chain import canonical_json, chain_hash, checkpoint_message, key_id, signature_valid
-from secure_exec.audit.schema import CHECKPOINT, GENESIS_HASH, SCHEMA, SCHEMA_MAJOR
+from secure_exec.audit.schema import CHECKPOINT, GENESIS_HASH, LOG_RECOVERED, SCHEMA, SCHEMA_MAJOR
+
+# Every line ends with the hash spliced in as the last key; what precedes it (plus "}") is the
+# canonical body the hash covers, byte for byte.
+_HASH_TAIL = re.compile(rb',"hash":"(sha256:[0-9a-f]{64})"\}\Z')
+# How far verify looks past a broken line for the log.recovered event that accounts for it.
+_RECOVERY_LOOKAHEAD_BYTES = 8 * 1024 * 1024
 
 
 @attrs.frozen
@@ -48,6 +61,8 @@ class VerifyResult:
     closed: bool  # the last event is a final checkpoint
     problem: VerifyProblem | None = None
     notes: tuple[str, ...] = ()
+    # Things a reviewer should know that do not make the log unprovable: recovered torn writes.
+    findings: tuple[str, ...] = ()
 
 
 def iter_raw_lines(path: str | os.PathLike[str]) -> Iterator[tuple[int, bytes, bool]]:
@@ -74,6 +89,7 @@ class _Verifier:
         self.interval = 0
         self.last_was_final = False
         self.notes: list[str] = []
+        self.findings: list[str] = []
 
     def result(self, problem: VerifyProblem | None) -> VerifyResult:
         return VerifyResult(
@@ -86,6 +102,7 @@ class _Verifier:
             closed=self.last_was_final,
             problem=problem,
             notes=tuple(self.notes),
+            findings=tuple(self.findings),
         )
 
     def check_line(self, number: int, raw: bytes) -> VerifyProblem | None:
@@ -96,12 +113,23 @@ class _Verifier:
 
         if not raw.strip():
             return bad("blank line where an event was expected")
+        tail = _HASH_TAIL.search(raw)
+        if tail is None:
+            try:
+                orjson.loads(raw)
+            except orjson.JSONDecodeError as exc:
+                return bad(f"line is not valid JSON ({exc})")
+            return bad('line does not end with the "hash" key (it must be the last key, written compactly)')
+        stored_hash = tail.group(1).decode("ascii")
+        body = raw[: tail.start()] + b"}"
         try:
-            event = orjson.loads(raw)
+            event = orjson.loads(body)
         except orjson.JSONDecodeError as exc:
             return bad(f"line is not valid JSON ({exc})")
         if not isinstance(event, dict):
             return bad("line is not a JSON object")
+        if canonical_json(event) != body:
+            return bad(f"line is not canonical JSON: {_why_not_canonical(body)}")
         if event.get("schema") != SCHEMA:
             return bad(f"schema is {event.get('schema')!r}, expected {SCHEMA!r}")
         version = event.get("schema_version")
@@ -115,24 +143,20 @@ class _Verifier:
                 gap = seq - expected_seq
                 return bad(f"seq gap: expected {expected_seq}, found {seq} ({gap} event(s) missing)")
             return bad(f"seq out of order: expected {expected_seq}, found {seq} (duplicated or reordered)")
-        stored_hash = event.pop("hash", None)
-        if not isinstance(stored_hash, str):
-            return bad("hash field is missing")
         if event.get("prev_hash") != self.last_hash:
             return bad(
                 f"prev_hash does not match the hash of seq {self.last_seq} "
                 "(an event before it was changed, removed or inserted)"
             )
-        try:
-            recomputed = chain_hash(self.last_hash, canonical_json(event))
-        except (orjson.JSONEncodeError, UnicodeEncodeError) as exc:
-            return bad(f"event cannot be re-rendered canonically ({exc})")
-        if recomputed != stored_hash:
+        # The hash covers the exact bytes on disk (which were just shown to be canonical).
+        if chain_hash(self.last_hash, body) != stored_hash:
             return bad("hash mismatch: the event's content was altered after it was written")
         if event.get("event") == CHECKPOINT:
             problem = self.check_checkpoint(event, seq, bad)
             if problem is not None:
                 return problem
+        elif event.get("event") == LOG_RECOVERED:
+            self.last_was_final = False  # not counted towards the interval (the writer anchors it at once)
         else:
             self.since_checkpoint += 1
             self.last_was_final = False
@@ -149,7 +173,6 @@ class _Verifier:
     def check_checkpoint(
         self, event: dict[str, Any], seq: int, bad: Callable[..., VerifyProblem]
     ) -> VerifyProblem | None:
-        self.checkpoints += 1
         covers_seq, covers_hash = event.get("covers_seq"), event.get("covers_hash")
         if covers_seq != self.last_seq or covers_hash != self.last_hash:
             return bad(f"checkpoint anchors seq {covers_seq!r} but the chain is at seq {self.last_seq}", seq)
@@ -172,10 +195,78 @@ class _Verifier:
                     seq,
                 )
             self.signed += 1
+        self.checkpoints += 1
         self.interval = interval
         self.since_checkpoint = 0
         self.last_was_final = final
         return None
+
+    def recovery_for(self, region: list[bytes], candidate: bytes) -> dict[str, Any] | None:
+        """The ``log.recovered`` event in ``candidate`` if it accounts for exactly ``region``."""
+        if b'"log.recovered"' not in candidate:
+            return None
+        try:
+            event = orjson.loads(candidate)
+        except orjson.JSONDecodeError:
+            return None
+        if not isinstance(event, dict) or event.get("event") != LOG_RECOVERED:
+            return None
+        if event.get("seq") != self.last_seq + 1 or event.get("prev_hash") != self.last_hash:
+            return None
+        torn = b"\n".join(region)
+        if event.get("torn_bytes") != len(torn):
+            return None
+        if event.get("torn_sha256") != "sha256:" + hashlib.sha256(torn).hexdigest():
+            return None
+        return event
+
+
+class _Lines:
+    """The file's lines with lookahead, so a broken line can be matched with a later recovery."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self._it = iter_raw_lines(path)
+        self._ahead: list[tuple[int, bytes, bool]] = []
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> tuple[int, bytes, bool]:
+        if self._ahead:
+            return self._ahead.pop(0)
+        return next(self._it)
+
+    def peek(self, i: int) -> tuple[int, bytes, bool] | None:
+        while len(self._ahead) <= i:
+            try:
+                self._ahead.append(next(self._it))
+            except StopIteration:
+                return None
+        return self._ahead[i]
+
+    def drop(self, n: int) -> None:
+        del self._ahead[:n]
+
+
+def _find_recovery(v: _Verifier, first: bytes, lines: _Lines) -> tuple[int, dict[str, Any]] | None:
+    """If the broken line ``first`` starts a torn region some later ``log.recovered`` accounts for,
+    return (number of further region lines, that event)."""
+    region = [first]
+    size = len(first)
+    i = 0
+    while size <= _RECOVERY_LOOKAHEAD_BYTES:
+        nxt = lines.peek(i)
+        if nxt is None:
+            return None
+        _, raw, complete = nxt
+        if complete:
+            event = v.recovery_for(region, raw)
+            if event is not None:
+                return i, event
+        region.append(raw)
+        size += len(raw) + 1
+        i += 1
+    return None
 
 
 def verify_log(
@@ -183,23 +274,42 @@ def verify_log(
 ) -> VerifyResult:
     """Verify ``path`` completely; stops at the first problem and says where and what."""
     v = _Verifier(key, expect_closed)
-    for number, raw, complete in iter_raw_lines(path):
-        if not complete:
-            if not raw:
-                continue
-            return v.result(
-                VerifyProblem(
-                    line=number,
-                    seq=v.last_seq + 1,
-                    what=(
-                        f"partial last line ({len(raw)} bytes, no newline): an interrupted write; "
-                        f"the {v.events} complete event(s) before it verify"
-                    ),
-                )
+    lines = _Lines(path)
+    for number, raw, complete in lines:
+        if not complete and not raw:
+            continue
+        if complete:
+            problem = v.check_line(number, raw)
+        else:
+            problem = VerifyProblem(
+                line=number,
+                seq=v.last_seq + 1,
+                what=(
+                    f"partial last line ({len(raw)} bytes, no newline): an interrupted write; "
+                    f"the {v.events} complete event(s) before it verify"
+                ),
             )
-        problem = v.check_line(number, raw)
-        if problem is not None:
-            return v.result(problem)
+        if problem is None:
+            continue
+        found = _find_recovery(v, raw, lines) if complete else None
+        if found is not None:
+            extra, event = found
+            lines.drop(extra)
+            last = number + extra
+            where = f"line {number}" if extra == 0 else f"lines {number}-{last}"
+            v.findings.append(
+                f"{where}: torn write of {event['torn_bytes']} byte(s) after seq {v.last_seq} "
+                f"(an interrupted write), recovered by log.recovered at seq {v.last_seq + 1} (line {last + 1}), "
+                "SHA-256 matches"
+            )
+            continue
+        if not complete and not expect_closed:
+            v.findings.append(
+                f"line {number}: partial last line ({len(raw)} byte(s), no newline) after seq {v.last_seq}: "
+                "an interrupted write, not yet recovered (the next writer to open the log records it)"
+            )
+            break
+        return v.result(problem)
     end_line = v.events + 1
     if key is not None and v.events and v.checkpoints == 0:
         return v.result(VerifyProblem(end_line, v.last_seq + 1, "a key was given but the log has no checkpoint"))
@@ -215,3 +325,39 @@ def verify_log(
     if not expect_closed:
         v.notes.append("tail truncation is only detectable with --expect-closed and a key")
     return v.result(None)
+
+
+def next_event(seq: int, prev_hash: str, raw: bytes) -> tuple[int, str] | None:
+    """(seq, hash) of ``raw`` if it is a complete, valid event directly after (seq, prev_hash)."""
+    v = _Verifier(None, False)
+    v.last_seq, v.last_hash = seq, prev_hash
+    if v.check_line(1, raw) is not None:
+        return None
+    return v.last_seq, v.last_hash
+
+
+def _why_not_canonical(body: bytes) -> str:
+    """A precise reason a line that parses is not in canonical form (the slow path of a failure)."""
+    duplicates: list[str] = []
+    order: list[str] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        keys = [k for k, _ in items]
+        seen: set[str] = set()
+        for k in keys:
+            if k in seen:
+                duplicates.append(k)
+            seen.add(k)
+        if keys != sorted(keys) and not order:
+            order.append(", ".join(keys[:6]))
+        return dict(items)
+
+    try:
+        json.loads(body, object_pairs_hook=pairs)
+    except ValueError as exc:
+        return f"not valid JSON ({exc})"
+    if duplicates:
+        return f"duplicate key {duplicates[0]!r} (readers disagree on which value counts)"
+    if order:
+        return "keys are not sorted"
+    return "insignificant whitespace or a non-canonical number or string escape"

@@ -103,12 +103,16 @@ def cmd_verify(args: argparse.Namespace) -> int:
             f"{', closed cleanly' if result.closed else ''}\n"
             f"last hash {display(result.last_hash)}\n"
         )
+        for finding in result.findings:
+            out.write(f"finding: {display(finding, 400)}\n")
         for note in result.notes:
             out.write(f"note: {display(note, 300)}\n")
         return EXIT_OK
     p = result.problem
     out.write(f"FAILED at seq {p.seq} (line {p.line}): {display(p.what, 600)}\n")
     out.write(f"verified before it: {result.events} event(s), up to seq {result.last_seq}\n")
+    for finding in result.findings:
+        out.write(f"finding: {display(finding, 400)}\n")
     return EXIT_FAILED
 
 
