@@ -6,7 +6,7 @@ import enum
 import hashlib
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -15,7 +15,14 @@ from secure_exec.audit import capture
 from secure_exec.audit.chain import checkpoint_message, key_id, sign_checkpoint
 from secure_exec.audit.ids import EventIdSource, rfc3339_now
 from secure_exec.audit.pipeline import CONTEXT_KEY, EXTRA_KEY, build_audit_logger
-from secure_exec.audit.sanitize import escape_text, redact
+from secure_exec.audit.sanitize import (
+    DEFAULT_REDACT_PARAMS,
+    escape_text,
+    param_matcher,
+    redact,
+    redact_url,
+    redact_urls_in,
+)
 from secure_exec.audit.schema import (
     CAPABILITY_COMPLETED,
     CHECKPOINT,
@@ -85,6 +92,7 @@ class AuditLog:
         hmac_key: bytes | None = None,
         checkpoint_every: int | None = None,
         memory_maxlen: int | None = 100_000,
+        redact_params: Iterable[str] | None = None,
     ) -> None:
         if checkpoint_every is not None and (isinstance(checkpoint_every, bool) or checkpoint_every < 1):
             raise ConfigError(f"checkpoint_every must be a positive int, got {checkpoint_every!r}")
@@ -92,6 +100,10 @@ class AuditLog:
             raise ConfigError("hmac_key must be bytes of at least 16 bytes", code="ERR_AUDIT_KEY")
         self.fail_closed = fail_closed
         self.path = os.fspath(path) if path is not None else None
+        if isinstance(redact_params, str):
+            raise ConfigError("redact_params must be a collection of parameter names, not a str",
+                              code="ERR_AUDIT_CONFIG")
+        self._redact_params = DEFAULT_REDACT_PARAMS if redact_params is None else param_matcher(redact_params)
         self._hmac_key = hmac_key
         self._interval = checkpoint_every or 0
         self._closed = False
@@ -146,7 +158,21 @@ class AuditLog:
         resolved_ips: Sequence[str] = (),
         op_id: str = "",
     ) -> str:
-        """Record one policy decision (``permission.checked``, stage ``decided``)."""
+        """Record one policy decision (``permission.checked``, stage ``decided``).
+
+        URL userinfo and credential-like query values in ``resource``, ``resource_requested`` and
+        the reason are redacted before any sink sees them.
+        """
+        if resource_requested is None:
+            resource_requested = resource
+        reason = _text(getattr(decision, "reason", ""))
+        names = self._redact_params
+        if "://" in resource:
+            resource = redact_url(resource, names)
+        if "://" in resource_requested:
+            resource_requested = redact_url(resource_requested, names)
+        if "://" in reason:
+            reason = redact_url(reason, names)
         return self._emit(
             PERMISSION_CHECKED,
             ctx,
@@ -156,11 +182,11 @@ class AuditLog:
                 "op": op,
                 "op_id": op_id,
                 "resource": resource,
-                "resource_requested": resource if resource_requested is None else resource_requested,
+                "resource_requested": resource_requested,
                 "resolved_ips": [str(ip) for ip in resolved_ips],
                 "decision": _decision_word(decision),
                 "enforced": bool(getattr(decision, "enforced", True)),
-                "reason": _text(getattr(decision, "reason", "")),
+                "reason": reason,
                 "rule_id": _text(getattr(decision, "rule_id", "")),
                 "rule_source": _text(getattr(decision, "rule_source", "")),
                 "policy_digest": _text(getattr(decision, "policy_digest", "")),
@@ -182,6 +208,8 @@ class AuditLog:
         op_id: str = "",
     ) -> str:
         """Record how an allowed operation ended (``capability.completed``, stage ``completed``)."""
+        if "://" in resource:
+            resource = redact_url(resource, self._redact_params)
         return self._emit(
             CAPABILITY_COMPLETED,
             ctx,
@@ -208,7 +236,7 @@ class AuditLog:
             raise ConfigError(
                 f"audit field(s) {sorted(clash)} are set by the log itself", code="ERR_AUDIT_EVENT"
             )
-        return self._emit(escape_text(event, 128), ctx, {EXTRA_KEY: fields})
+        return self._emit(escape_text(event, 128), ctx, {EXTRA_KEY: redact_urls_in(fields, self._redact_params)})
 
     def checkpoint(self) -> str:
         """Anchor the current (seq, hash) in an ``audit.checkpoint`` event, HMAC-signed if keyed."""
