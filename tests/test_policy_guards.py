@@ -170,7 +170,11 @@ def test_child_loader_env_denies_spawn(env: dict[str, str]) -> None:
 def test_child_env_via_env_command_args_is_denied() -> None:
     d = OPEN.decide(ChildProcessAccessRequest("/usr/bin/env", ("LD_PRELOAD=/tmp/x.so", "/bin/true"), None, {}))
     assert not d.allow and d.rule_id == "guard:child.env"
-    assert OPEN.decide(ChildProcessAccessRequest("/usr/bin/env", ("FOO=1", "/bin/true"), None, {})).allow
+    # env itself is a launcher (guard child.launcher); the runtime resolves it to what it runs
+    d = OPEN.decide(ChildProcessAccessRequest("/usr/bin/env", ("FOO=1", "/bin/true"), None, {}))
+    assert not d.allow and d.rule_id == "guard:child.launcher"
+    assert Policy(permissions=allow_all, waive=["child.launcher"]).decide(
+        ChildProcessAccessRequest("/usr/bin/env", ("FOO=1", "/bin/true"), None, {})).allow
 
 
 def test_guards_win_over_allow_all_and_allow_rules() -> None:
