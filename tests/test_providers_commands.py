@@ -102,3 +102,19 @@ def test_bad_input(ex: SubprocessCommandExecutor) -> None:
     assert err(ex.run, PY, [], cwd="/no/such/dir").code == "ENOENT"
     assert err(ex.run, PY, [], timeout=0).code == "ERR_OUT_OF_RANGE"
     assert err(ex.run, PY, [], env={"X": "a\x00"}).code == "ERR_INVALID_ARG_VALUE"
+
+
+def test_cwd_through_a_directory_descriptor(ex: SubprocessCommandExecutor, tmp_path: Path) -> None:
+    # the runtime hands the executor /proc/self/fd/N for the directory it decided on: renaming the
+    # directory afterwards (or swapping its path for a symlink) does not change where the child runs
+    d = tmp_path / "decided"
+    d.mkdir()
+    fd = os.open(d, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        d.rename(tmp_path / "moved")
+        d.symlink_to("/")
+        r = ex.run(PY, ["-c", "import os; print(os.getcwd())"], cwd=f"/proc/self/fd/{fd}")
+    finally:
+        os.close(fd)
+    assert r.stdout.decode().strip() == str(tmp_path / "moved")
+    assert err(ex.run, PY, [], cwd=str(tmp_path / "missing")).code == "ENOENT"
