@@ -172,3 +172,14 @@ def test_env_kept_out_of_child_environment(tmp_path: Path) -> None:
     script.write_text("console.log(Object.keys(process.env).length)")
     env = {**os.environ, "SECURE_EXEC_TEST_SECRET": "1"}
     assert cli("run", str(script), env=env).stdout == "0\n"
+
+
+def test_entry_folder_modules_import_without_a_read_grant(tmp_path: Path) -> None:
+    """The loader imports siblings under the 'import' grant; the same file is not readFileSync-able."""
+    (tmp_path / "lib.mjs").write_text("export const v = 42;")
+    main = tmp_path / "main.mjs"
+    main.write_text('import { v } from "./lib.mjs"; import fs from "node:fs"; console.log(v);\n'
+                    'try { fs.readFileSync(new URL("./lib.mjs", import.meta.url).pathname) } '
+                    'catch (e) { console.log(e.code) }')
+    r = cli("run", str(main))
+    assert (r.returncode, r.stdout) == (0, "42\nEACCES\n"), r.stderr

@@ -136,7 +136,8 @@ def local_server() -> Iterator[int]:
 
 def test_waive_guard_flag(tmp_path: Path, local_server: int) -> None:
     script = tmp_path / "f.mjs"
-    script.write_text(f"try {{ const r = await fetch('http://127.0.0.1:{local_server}/'); console.log(await r.text()) }}"
+    url = f"http://127.0.0.1:{local_server}/"
+    script.write_text(f"try {{ const r = await fetch('{url}'); console.log(await r.text()) }}"
                       " catch (e) { console.log('refused') }")
     r = cli("run", str(script), f"--allow-net=127.0.0.1:{local_server}")
     assert r.stdout == "refused\n"

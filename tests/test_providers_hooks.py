@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import importlib.metadata
 import inspect
+import logging
 from pathlib import Path
 from typing import Any
 
 import pytest
-import structlog
 
 from secure_exec.errors import ConfigError
 from secure_exec.providers import (
@@ -257,16 +257,19 @@ def test_wrapper_hooks_still_work(pm: SecureExecPluginManager) -> None:
     assert calls == ["before", "MappingEnvProvider"]
 
 
-def test_trace_hooks_env_knob() -> None:
+def test_trace_hooks_env_knob(caplog: pytest.LogCaptureFixture) -> None:
+    """Tracing goes through stdlib logging (a NullHandler by default: never stdout)."""
     pm = create_plugin_manager(load_entrypoints=False, environ={"SECURE_EXEC_TRACE_HOOKS": "1"})
-    with structlog.testing.capture_logs() as logs:
+    with caplog.at_level(logging.INFO, logger="secure_exec.providers.trace"):
         pm.hook.secure_exec_env(context=CTX)
-    events = [(e["event"], e["hook"]) for e in logs]
-    assert ("hook.call", "secure_exec_env") in events and ("hook.result", "secure_exec_env") in events
+    msgs = [r.getMessage() for r in caplog.records if r.name == "secure_exec.providers.trace"]
+    assert any(m.startswith("hook.call hook=secure_exec_env") for m in msgs)
+    assert any(m.startswith("hook.result hook=secure_exec_env status=ok") for m in msgs)
+    caplog.clear()
     quiet = create_plugin_manager(load_entrypoints=False, environ={})
-    with structlog.testing.capture_logs() as logs:
+    with caplog.at_level(logging.INFO, logger="secure_exec.providers.trace"):
         quiet.hook.secure_exec_env(context=CTX)
-    assert logs == []
+    assert [r for r in caplog.records if r.name == "secure_exec.providers.trace"] == []
 
 
 def test_broken_entry_point_named(monkeypatch: pytest.MonkeyPatch) -> None:

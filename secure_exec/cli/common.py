@@ -59,6 +59,8 @@ def setup_logging(debug: bool) -> None:
     handler.setFormatter(logging.Formatter("secure-exec: %(levelname)s: %(name)s: %(message)s"))
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG if debug else logging.WARNING)
+    if os.environ.get("SECURE_EXEC_TRACE_HOOKS", "").strip().lower() in ("1", "true", "yes", "on"):
+        logging.getLogger("secure_exec.providers.trace").setLevel(logging.INFO)  # asked for: shown on stderr
     if not debug:  # tracebacks of library warnings are for --debug only
         handler.addFilter(_drop_exc_info)
 
@@ -198,6 +200,8 @@ def add_permission_flags(p: argparse.ArgumentParser, *, limits: bool = True) -> 
     g.add_argument("--policy", metavar="FILE", help="a policy TOML file (docs/policy.md); the flags add to it")
     g.add_argument("--audit-only", action="store_true", help="record what would be denied, deny nothing")
     g.add_argument("--audit-log", metavar="FILE", help="append the hash-chained audit log (JSON lines) to FILE")
+    g.add_argument("--audit-sign-key", metavar="KEY",
+                   help="sign audit checkpoints with this Ed25519 key (from `secure-exec audit keygen`)")
     if limits:
         lg = p.add_argument_group("limits")
         lg.add_argument("--time-limit", type=_positive_float, default=30.0, metavar="S",
