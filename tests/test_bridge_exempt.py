@@ -44,6 +44,8 @@ GATED_SAMPLES: dict[str, dict[str, Any]] = {
     "fs.link": {"existing": "/f.txt", "path": "/g.txt"},
     "fs.symlink": {"target": "/f.txt", "path": "/g.txt"},
     "fs.open": {"path": "/f.txt", "flags": "r"},
+    "module.stat": {"path": "/f.txt"},
+    "module.read": {"path": "/f.txt"},
     "process.chdir": {"path": "/"},
     "env.get": {"key": "HOME"},
     "env.keys": {},
@@ -56,7 +58,7 @@ GATED_SAMPLES: dict[str, dict[str, Any]] = {
     "hostfn.call": {"name": "secret_tool", "args": []},
     "hostfn.start": {"id": 3, "name": "secret_tool", "args": []},
 }
-ABSENT_NOT_ERROR = {"env.get": {"value": None}, "env.keys": {"keys": []}}
+ABSENT_NOT_ERROR = {"env.get": {"value": None}, "env.keys": {"keys": []}, "module.stat": {"kind": None}}
 
 
 def _runtime() -> NodeRuntime:

@@ -218,4 +218,4 @@ def test_shared_instance_across_threads() -> None:
         sys.setswitchinterval(old)
     assert len(fds) == len(set(fds)) == 800
     assert len(fs.readdir("/")) == 801
-    assert fs._used == 1 + 800 * 2
+    assert fs.used_bytes == 1 + 800 * 2

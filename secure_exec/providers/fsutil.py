@@ -41,6 +41,7 @@ _DETAIL = {
     "ENOSPC": "no space left on device",
     "EIO": "i/o error",
     "ENOSYS": "function not implemented",
+    "EMLINK": "too many links",
 }
 
 
@@ -137,6 +138,22 @@ def to_bytes(data: bytes | bytearray | memoryview | str) -> bytes:
     raise GuestError("ERR_INVALID_ARG_TYPE",
                      f'The "data" argument must be of type string or bytes. Received {type(data).__name__}',
                      name="TypeError")
+
+
+FsCheck = Callable[[str, str], None]
+"""``check(op, path)``: the provider contract's one question to the policy.
+
+A provider calls it with the canonical location of the object it is about to act on -- after
+its walk has reached that object and while it holds it (an inode under its lock, a directory
+descriptor and a name, an open descriptor) -- and then acts on exactly that object. It raises
+``GuestError('EACCES')`` to refuse. A file with several hard links is decided at every
+location; a tree operation (recursive rm, a directory rename) decides on every entry it touches.
+The host's own calls (seeding a filesystem) pass no check: ``no_check`` allows everything.
+"""
+
+
+def no_check(op: str, path: str) -> None:
+    """The host's own calls: nothing to decide."""
 
 
 H = TypeVar("H")

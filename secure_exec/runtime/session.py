@@ -41,7 +41,7 @@ class Session:
     stdin: bytes = b""
     cwd: str = "/"
     exit_code: int | None = None
-    fds: dict[int, tuple[str, bool]] = attrs.field(factory=dict)  # this session's fds -> (resolved path, writable)
+    fds: dict[int, Any] = attrs.field(factory=dict)  # this session's fds -> fs_ops.OpenFile (closed by close())
     stdio_bytes: int = 0
     stdin_pos: int = 0
     async_ops: dict[int, AsyncOp] = attrs.field(factory=dict)
@@ -67,7 +67,21 @@ class Session:
         fut.add_done_callback(lambda _f: self.wakeup.set())
         self.async_ops[op_id] = AsyncOp(op_id, fut)
 
+    def close_descriptors(self) -> int:
+        """Close every descriptor this run still holds, through its provider; returns how many."""
+        fs, n = self.providers.filesystem, 0
+        for fd in list(self.fds):
+            del self.fds[fd]
+            if fs is not None:
+                try:
+                    fs.close(fd)
+                    n += 1
+                except (GuestError, OSError):
+                    pass
+        return n
+
     def close(self) -> None:
+        self.close_descriptors()
         for op in self.async_ops.values():
             op.future.cancel()
         self.async_ops.clear()

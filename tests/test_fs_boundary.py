@@ -1,0 +1,397 @@
+"""The filesystem boundary: every op is decided on the object it acts on, on every provider.
+
+Each class here was an escape on the main branch before the provider contract (issue 10): the
+policy decided on one path string and the provider then acted on something else -- a link's
+target, the path stored at ``open()``, a second walk. Every test runs on the in-memory, the host
+(a real directory) and the SQLite filesystem, and checks the outside file itself, not only the
+error code.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import secure_exec as se
+from secure_exec.policy.rules import Rule
+from tests.conftest import Run
+
+sqlitefs = pytest.importorskip("secure_exec_sqlitefs")
+
+WORKSPACE_ONLY = {"fs": lambda req: se.Decision(allow=req.path.startswith("/workspace"))}
+
+
+@pytest.fixture(params=["memory", "host", "sqlite"])
+def anyfs(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    if request.param == "memory":
+        fs: Any = se.create_in_memory_file_system()
+    elif request.param == "host":
+        (tmp_path / "root").mkdir()
+        fs = se.HostFileSystem(tmp_path / "root", allow_hardlinks=True)
+    else:
+        fs = sqlitefs.SqliteFileSystem(str(tmp_path / "fs.db"))
+    fs.write_file("/secret.txt", "top secret")
+    fs.mkdir("/workspace")
+    fs.write_file("/workspace/p", "payload")
+    fs.write_file("/workspace/f", "a file of mine")
+    yield fs
+    if isinstance(fs, se.HostFileSystem):
+        fs.close_all()
+
+
+def _run(anyfs: Any, permissions: Any = None, **kw: Any) -> Run:
+    return Run(anyfs, WORKSPACE_ONLY if permissions is None and "policy" not in kw else permissions, **kw)
+
+
+def last(run: Run, body: str) -> str:
+    """Run ``body`` in a try block; the last line printed is the error code or LEAK."""
+    r = run.exec(f'const fs = require("fs"); try {{ {body}; console.log("LEAK") }} '
+                 f'catch (e) {{ console.log(e.code) }}')
+    assert r.code == 0, r.error_message
+    return run.stdout.strip().splitlines()[-1]
+
+
+# ---- links on both ends of two-path ops ----------------------------------------------------------
+
+@pytest.mark.parametrize("body", [
+    'fs.copyFileSync("/workspace/p", "/workspace/L")',
+    'fs.cpSync("/workspace/p", "/workspace/L")',
+    'fs.writeFileSync("/workspace/L", "payload")',
+    'fs.appendFileSync("/workspace/L", "payload")',
+    'fs.truncateSync("/workspace/L", 0)',
+    'const fd = fs.openSync("/workspace/L", "r+"); fs.writeSync(fd, "payload")',
+])
+def test_write_through_a_planted_link_is_decided_on_its_target(anyfs: Any, body: str) -> None:
+    anyfs.symlink("/secret.txt", "/workspace/L")  # a link that already exists in the workspace
+    run = _run(anyfs)
+    assert last(run, body) == "EACCES"
+    assert anyfs.read_file("/secret.txt") == b"top secret"
+    denied = [e for e in run.events("permission.checked") if e["decision"] == "deny"]
+    assert denied[-1]["resource"] == "/secret.txt"
+
+
+def test_promises_copy_file_through_a_link(anyfs: Any) -> None:
+    anyfs.symlink("/secret.txt", "/workspace/L")
+    run = _run(anyfs)
+    r = run.exec('require("fs").promises.copyFile("/workspace/p", "/workspace/L")'
+                 '.then(() => console.log("LEAK"), e => console.log(e.code))')
+    assert r.code == 0 and run.stdout.strip() == "EACCES"
+    assert anyfs.read_file("/secret.txt") == b"top secret"
+
+
+def test_a_link_whose_target_folds_inside_but_resolves_outside(anyfs: Any) -> None:
+    """``a/up/../secret.txt`` folds lexically into the workspace but the walk leaves it."""
+    run = _run(anyfs)
+    out = last(run, 'fs.mkdirSync("/workspace/a"); fs.symlinkSync("..", "/workspace/a/up");'
+                    'fs.symlinkSync("a/up/../secret.txt", "/workspace/L");'
+                    'fs.copyFileSync("/workspace/p", "/workspace/L")')
+    assert out == "EACCES"
+    assert anyfs.read_file("/secret.txt") == b"top secret"
+
+
+def test_copy_source_through_a_link_is_decided_on_its_target(anyfs: Any) -> None:
+    anyfs.symlink("/secret.txt", "/workspace/L")
+    run = _run(anyfs)
+    assert last(run, 'fs.copyFileSync("/workspace/L", "/workspace/copy")') == "EACCES"
+    assert not anyfs.exists("/workspace/copy")
+
+
+# ---- descriptors act on the descriptor ----------------------------------------------------------
+
+@pytest.mark.parametrize("op", ["ftruncateSync(fd, 0)", "writeSync(fd, 'x', 0)"])
+def test_descriptor_ops_after_the_path_was_swapped(anyfs: Any, op: str) -> None:
+    anyfs.symlink("/secret.txt", "/workspace/planted")
+    run = _run(anyfs)
+    r = run.exec('const fs = require("fs"); const fd = fs.openSync("/workspace/f", "r+");'
+                 'fs.unlinkSync("/workspace/f"); fs.renameSync("/workspace/planted", "/workspace/f");'
+                 f'fs.{op}; console.log(fs.fstatSync(fd).size); fs.closeSync(fd)')
+    assert r.code == 0, r.error_message
+    assert anyfs.read_file("/secret.txt") == b"top secret"
+    assert run.stdout.strip() in ("0", str(len("a file of mine")))  # the descriptor's own file
+    assert int(run.stdout.strip()) != len("top secret")
+
+
+def test_descriptor_ops_are_audited_under_the_open(anyfs: Any) -> None:
+    run = _run(anyfs)
+    r = run.exec('const fs = require("fs"); const fd = fs.openSync("/workspace/f", "r+");'
+                 'fs.ftruncateSync(fd, 1); fs.fstatSync(fd); fs.writeSync(fd, "y"); fs.closeSync(fd)')
+    assert r.code == 0, r.error_message
+    opened = [e for e in run.events("permission.checked") if e["resource"] == "/workspace/f"]
+    op_id = opened[0]["op_id"]  # the first decision of the open names its outcome and its descriptor ops
+    done = [e for e in run.events() if e.get("op_id") == op_id and e["event"] != "permission.checked"]
+    assert {e["op"] for e in done} >= {"truncate", "stat", "write"}
+    assert all(e["resource"] == "/workspace/f" for e in done)
+
+
+def test_descriptors_are_closed_when_the_run_ends(tmp_path: Path) -> None:
+    (tmp_path / "workspace").mkdir()
+    for i in range(100):
+        (tmp_path / "workspace" / f"f{i}").write_text("x")
+    host = se.HostFileSystem(tmp_path, max_open_fds=128)
+    try:
+        before = len(os.listdir("/proc/self/fd"))
+        run = _run(host)
+        for _ in range(3):  # without closing, the second run would get EMFILE
+            r = run.exec('const fs = require("fs"); for (let i = 0; i < 100; i++) fs.openSync(`/workspace/f${i}`, "r")')
+            assert r.code == 0, r.error_message
+            assert host.open_fd_count == 0
+        assert len(os.listdir("/proc/self/fd")) <= before
+    finally:
+        host.close_all()
+
+
+# ---- races: one walk, decided in the middle ------------------------------------------------------
+
+ATTEMPTS = 10_000
+
+
+def _swapper(root: Path, stop: threading.Event) -> threading.Thread:
+    """A host thread swapping /workspace/d between a real folder and a link to the secret folder."""
+    d, real, link = root / "workspace" / "d", root / "workspace" / "real", root / "workspace" / "lnk"
+
+    def loop() -> None:
+        while not stop.is_set():
+            os.replace(link, d)   # d -> ../outside (a link)
+            os.replace(d, link)
+            os.rename(real, d)    # d is the real folder
+            os.rename(d, real)
+
+    (root / "outside").mkdir()
+    (root / "outside" / "x").write_text("SECRET")
+    real.mkdir()
+    (real / "x").write_text("fine")
+    os.symlink("../outside", link)
+    t = threading.Thread(target=loop, daemon=True)
+    t.start()
+    return t
+
+
+def test_race_with_a_host_thread_swapping_a_folder(tmp_path: Path) -> None:
+    (tmp_path / "workspace").mkdir()
+    host = se.HostFileSystem(tmp_path)
+    stop = threading.Event()
+    t = _swapper(tmp_path, stop)
+    try:
+        run = _run(host, time_limit=120)
+        r = run.exec(f'const fs = require("fs"); let won = 0, tries = 0;'
+                     f'for (let i = 0; i < {ATTEMPTS}; i++) {{ try {{ tries++;'
+                     f'  if (fs.readFileSync("/workspace/d/x", "utf8") === "SECRET") won++; }} catch (e) {{}} }}'
+                     f'console.log(won, tries)')
+    finally:
+        stop.set()
+        t.join()
+        host.close_all()
+    assert r.code == 0, r.error_message
+    won, tries = map(int, run.stdout.split())
+    assert tries == ATTEMPTS and won == 0
+
+
+def test_race_between_two_cooperating_sandboxes(tmp_path: Path) -> None:
+    """A may write /workspace and swaps a folder for a link it found there; B may only read it. No host actor."""
+    root = tmp_path
+    (root / "workspace" / "d").mkdir(parents=True)
+    (root / "workspace" / "d" / "x").write_text("fine")
+    (root / "outside").mkdir()
+    (root / "outside" / "x").write_text("SECRET")
+    os.symlink("../outside", root / "workspace" / "lnk")  # e.g. a link in a checked-out repository
+    host = se.HostFileSystem(root)
+    writer = _run(host, time_limit=120)
+    reader = _run(host, time_limit=120)
+    out: dict[str, Any] = {}
+
+    def swap() -> None:
+        out["w"] = writer.exec(
+            'const fs = require("fs"); const W = "/workspace/";'
+            'for (let i = 0; i < 4000; i++) { try {'
+            ' fs.renameSync(W + "d", W + "real"); fs.renameSync(W + "lnk", W + "d");'
+            ' fs.renameSync(W + "d", W + "lnk"); fs.renameSync(W + "real", W + "d");'
+            '} catch (e) {} }')
+
+    t = threading.Thread(target=swap)
+    t.start()
+    try:
+        r = reader.exec(f'const fs = require("fs"); let won = 0, tries = 0;'
+                        f'for (let i = 0; i < {ATTEMPTS}; i++) {{ tries++; try {{'
+                        f' if (fs.readFileSync("/workspace/d/x", "utf8") === "SECRET") won++; }} catch (e) {{}} }}'
+                        f'console.log(won, tries)')
+    finally:
+        t.join()
+        host.close_all()
+    assert r.code == 0, r.error_message
+    assert out["w"].code == 0, out["w"].error_message
+    won, tries = map(int, reader.stdout.split())
+    assert tries == ATTEMPTS and won == 0
+    assert (root / "outside" / "x").read_text() == "SECRET"
+
+
+# ---- deny rules beneath a renamed or linked folder -----------------------------------------------
+
+def _rules_run(anyfs: Any, deny_ops: list[str]) -> Run:
+    anyfs.mkdir("/data/sub", recursive=True)
+    anyfs.write_file("/data/sub/secret", "classified")
+    policy = se.Policy(rules=[
+        Rule("fs", "deny", id="secret", ops=deny_ops, paths=["/data/sub/secret"]),
+        Rule("fs", "allow", id="data", paths=["/data/**", "/data"]),
+    ])
+    return _run(anyfs, policy=policy)
+
+
+def test_rename_of_a_parent_cannot_lift_a_deny_rule(anyfs: Any) -> None:
+    run = _rules_run(anyfs, ["read", "write", "truncate", "rm", "rename", "link", "copy", "chmod", "utimes"])
+    assert last(run, 'fs.renameSync("/data/sub", "/data/x")') == "EACCES"
+    assert last(run, 'fs.rmSync("/data/sub", {recursive: true})') == "EACCES"
+    assert anyfs.read_file("/data/sub/secret") == b"classified"
+
+
+def test_a_denied_name_cannot_be_created_by_moving_a_folder_back(anyfs: Any) -> None:
+    anyfs.mkdir("/data/sub", recursive=True)
+    policy = se.Policy(rules=[
+        Rule("fs", "deny", id="secret", ops=["write", "rename", "link"], paths=["/data/sub/secret"]),
+        Rule("fs", "allow", id="data", paths=["/data/**", "/data"]),
+    ])
+    run = _run(anyfs, policy=policy)
+    out = last(run, 'fs.renameSync("/data/sub", "/data/x"); fs.writeFileSync("/data/x/secret", "forged");'
+                    'fs.renameSync("/data/x", "/data/sub")')
+    assert out == "EACCES"
+    assert not anyfs.exists("/data/sub/secret")
+
+
+@pytest.mark.parametrize("body", [
+    'fs.renameSync("/data/sub/secret", "/data/y"); fs.readFileSync("/data/y", "utf8")',
+    'fs.linkSync("/data/sub/secret", "/data/h"); fs.unlinkSync("/data/sub/secret"); fs.readFileSync("/data/h", "utf8")',
+    'fs.linkSync("/data/sub/secret", "/data/h"); fs.readFileSync("/data/h", "utf8")',
+    'fs.renameSync("/data/sub", "/data/x"); fs.readFileSync("/data/x/secret", "utf8")',
+])
+def test_read_only_deny_rule_survives_rename_and_link(anyfs: Any, body: str) -> None:
+    run = _rules_run(anyfs, ["read"])
+    assert last(run, body) == "EACCES"
+    assert "classified" not in run.stdout
+
+
+def test_a_host_hard_link_is_decided_at_every_location() -> None:
+    fs = se.create_in_memory_file_system()
+    fs.write_file("/secret.txt", "top secret")
+    fs.mkdir("/workspace")
+    fs.link("/secret.txt", "/workspace/h")
+    run = _run(fs)
+    assert last(run, 'fs.readFileSync("/workspace/h", "utf8")') == "EACCES"
+    assert last(run, 'fs.writeFileSync("/workspace/h", "x")') == "EACCES"
+    assert fs.read_file("/secret.txt") == b"top secret"
+
+
+# ---- bounds before allocation --------------------------------------------------------------------
+
+def _hwm_kb() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmHWM")
+
+
+@pytest.mark.parametrize("offset", [2**28, 2**33])
+def test_far_write_offset_on_memfs_allocates_nothing(offset: int) -> None:
+    fs = se.create_in_memory_file_system(max_bytes=2**20)
+    fs.mkdir("/workspace")
+    run = _run(fs)
+    before = _hwm_kb()
+    out = last(run, f'const fd = fs.openSync("/workspace/big", "w"); fs.writeSync(fd, "x", {offset})')
+    assert out in ("EFBIG", "ENOSPC")
+    assert _hwm_kb() - before < 64 * 1024  # far below the 256 MiB / 8 GiB the offset asks for
+    assert fs.used_bytes == 0
+
+
+def test_far_write_offset_on_the_host_creates_no_sparse_giant(tmp_path: Path) -> None:
+    (tmp_path / "workspace").mkdir()
+    host = se.HostFileSystem(tmp_path)
+    try:
+        run = _run(host)
+        assert last(run, 'const fd = fs.openSync("/workspace/big", "w"); fs.writeSync(fd, "x", 2 ** 40)') == "EFBIG"
+        assert last(run, 'const fd = fs.openSync("/workspace/big2", "w"); fs.ftruncateSync(fd, 2 ** 40)') in (
+            "EFBIG", "ERR_OUT_OF_RANGE")
+    finally:
+        host.close_all()
+    assert (tmp_path / "workspace" / "big").stat().st_size == 0
+
+
+def test_sqlite_quota_counts_sparse_growth(tmp_path: Path) -> None:
+    fs = sqlitefs.SqliteFileSystem(str(tmp_path / "q.db"), max_bytes=2**20)
+    fs.mkdir("/workspace")
+    run = _run(fs)
+    assert last(run, 'const fd = fs.openSync("/workspace/big", "w"); fs.writeSync(fd, "x", 2 ** 21)') in (
+        "EFBIG", "ENOSPC")
+    assert fs.used_bytes == 0
+
+
+# ---- linear cost within the time limit -----------------------------------------------------------
+
+def test_deep_trees_within_the_time_limit(anyfs: Any) -> None:
+    run = _run(anyfs, time_limit=3.0)
+    t0 = time.monotonic()
+    r = run.exec('const fs = require("fs"); const p = "/workspace/" + "a/".repeat(1500);'
+                 'fs.mkdirSync(p, {recursive: true}); fs.writeFileSync(p + "f", "x");'
+                 'console.log(fs.readFileSync(p + "f", "utf8")); fs.rmSync("/workspace/a", {recursive: true});'
+                 'console.log(fs.existsSync("/workspace/a"))')
+    assert r.code == 0, r.error_message
+    assert run.stdout.split() == ["x", "false"]
+    assert time.monotonic() - t0 < 3.0
+
+
+# ---- the module loader is its own decision, and no oracle ----------------------------------------
+
+def test_module_loader_is_no_existence_oracle(anyfs: Any) -> None:
+    anyfs.mkdir("/workspace/app")
+    run = _run(anyfs)
+    code = ('const codes = [];'
+            'for (const s of ["x/../../../../secret.txt", "x/../../../../nothere.txt", "../../secret.txt",'
+            '                 "../../nothere.txt"]) {'
+            '  try { await import(s); codes.push("LOADED") } catch (e) { codes.push(e.code) } }'
+            'console.log(codes.join(" "))')
+    r = run.run(code, "/workspace/app/entry.mjs")
+    assert r.code == 0, r.error_message
+    a, b, c, d = run.stdout.split()
+    assert a == b and c == d and "LOADED" not in (a, c)
+
+
+def test_imports_are_decided_as_import_not_read(anyfs: Any) -> None:
+    anyfs.write_file("/workspace/lib.mjs", "export const v = 42;")
+    anyfs.write_file("/workspace/lib.cjs", "module.exports = 7;")
+    policy = se.Policy(rules=[Rule("fs", "allow", id="imp", ops=["import"], paths=["/workspace/**"])])
+    run = _run(anyfs, policy=policy)
+    r = run.run('import { v } from "./lib.mjs"; import { createRequire } from "node:module";'
+                'const require = createRequire(import.meta.url); const fs = require("fs");'
+                'let code; try { fs.readFileSync("/workspace/lib.mjs") } catch (e) { code = e.code }'
+                'console.log(v, require("./lib.cjs"), code)', "/workspace/main.mjs")
+    assert r.code == 0, r.error_message
+    assert run.stdout.strip() == "42 7 EACCES"
+    ops = {(e["op"], e["decision"]) for e in run.events("permission.checked") if e["resource"].endswith("lib.mjs")}
+    assert ("import", "allow") in ops and ("read", "deny") in ops
+
+
+# ---- the contract itself -------------------------------------------------------------------------
+
+class _Forgetful:
+    """A provider that acts without asking: the bridge must refuse its answers."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        fn = getattr(self._inner, name)
+
+        def call(*a: Any, check: Any = None, **kw: Any) -> Any:
+            return fn(*a, **kw)
+        return call
+
+
+def test_a_provider_that_never_asks_is_refused() -> None:
+    fs = se.create_in_memory_file_system()
+    fs.write_file("/secret.txt", "top secret")
+    run = Run(_Forgetful(fs), {"fs": lambda req: se.Decision(allow=True)})
+    assert last(run, 'fs.readFileSync("/secret.txt", "utf8")') == "EIO"
+    assert "top secret" not in run.stdout
