@@ -33,6 +33,7 @@ from secure_exec.audit.schema import (
     SINK_FAILED,
     AuditContext,
 )
+from secure_exec.audit.signing import SigningKey, checkpoint_text, load_signing_key, note_lines, sign_note
 from secure_exec.audit.sinks import AuditSink, CallableSink, MemorySink, StderrSink
 from secure_exec.audit.stream import memory_stream, open_file_stream, release
 from secure_exec.audit.verify import next_event
@@ -40,6 +41,7 @@ from secure_exec.errors import AuditWriteError, ConfigError
 
 SinkLike = AuditSink | Callable[[dict[str, Any]], object]
 _SYSTEM_CTX = AuditContext(session_id="")
+DEFAULT_SIGNED_INTERVAL = 1000
 _RESERVED = frozenset({"schema", "schema_version", "event", "event_id", "seq", "ts", "prev_hash", "hash"})
 
 
@@ -90,6 +92,7 @@ class AuditLog:
         fail_closed: bool = True,
         fsync: bool = False,
         hmac_key: bytes | None = None,
+        sign_key: SigningKey | str | os.PathLike[str] | None = None,
         checkpoint_every: int | None = None,
         memory_maxlen: int | None = 100_000,
         redact_params: Iterable[str] | None = None,
@@ -105,6 +108,16 @@ class AuditLog:
                               code="ERR_AUDIT_CONFIG")
         self._redact_params = DEFAULT_REDACT_PARAMS if redact_params is None else param_matcher(redact_params)
         self._hmac_key = hmac_key
+        if sign_key is not None and not isinstance(sign_key, SigningKey):
+            sign_key = load_signing_key(sign_key)
+        if sign_key is not None and hmac_key is not None:
+            raise ConfigError("give either hmac_key or sign_key, not both: one log has one checkpoint scheme",
+                              code="ERR_AUDIT_KEY")
+        self._sign_key = sign_key
+        self._key_id = sign_key.verifier.key_id if sign_key is not None else None
+        self._last_note: str | None = None
+        if checkpoint_every is None and sign_key is not None:
+            checkpoint_every = DEFAULT_SIGNED_INTERVAL
         self._interval = checkpoint_every or 0
         self._closed = False
         self._ids = EventIdSource()
@@ -114,9 +127,12 @@ class AuditLog:
             extras.append(StderrSink())
         self._extras = tuple(extras)
         if self.path is not None:
-            self._stream = open_file_stream(self.path, fsync=fsync, hmac_key=hmac_key, interval=self._interval)
+            self._stream = open_file_stream(self.path, fsync=fsync, hmac_key=hmac_key, interval=self._interval,
+                                            sign_id=self._key_id)
         else:
-            self._stream = memory_stream(memory_maxlen, hmac_key=hmac_key, interval=self._interval)
+            self._stream = memory_stream(
+                memory_maxlen, hmac_key=hmac_key, interval=self._interval, sign_id=self._key_id
+            )
         primary = self._stream.sink
         self.memory: MemorySink | None = primary if isinstance(primary, MemorySink) else None
         self._lock = self._stream.lock
@@ -138,6 +154,23 @@ class AuditLog:
                     if release(self._stream):
                         self._stream.sink.close()  # type: ignore[attr-defined]
                     raise
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> AuditLog:
+        """The log the environment asks for: ``SECURE_EXEC_AUDIT_LOG=<path>`` (else in memory).
+
+        ``SECURE_EXEC_AUDIT_SIGN_KEY=<private key file>`` (from ``secure-exec audit keygen``) adds
+        Ed25519 signed checkpoints every 1000 events and at close.
+        """
+        env = os.environ if environ is None else environ
+        path = env.get("SECURE_EXEC_AUDIT_LOG")
+        sign = env.get("SECURE_EXEC_AUDIT_SIGN_KEY") or None
+        if not path:
+            if sign:
+                raise ConfigError("SECURE_EXEC_AUDIT_SIGN_KEY is set but SECURE_EXEC_AUDIT_LOG is not",
+                                  code="ERR_AUDIT_CONFIG")
+            return cls.null()
+        return cls(path, sign_key=sign)
 
     @classmethod
     def null(cls, *, maxlen: int | None = 10_000) -> AuditLog:
@@ -255,7 +288,7 @@ class AuditLog:
             self._closed = True
             stream = self._stream
             try:
-                if stream.users == 1 and (self._hmac_key is not None or self._interval):
+                if stream.users == 1 and self._checkpoints_on:
                     self._checkpoint_locked(final=True)
             finally:
                 owned = (stream.sink,) if release(stream) else ()
@@ -269,12 +302,20 @@ class AuditLog:
 
     @property
     def _checkpoints_on(self) -> bool:
-        return self._hmac_key is not None or bool(self._interval)
+        return self._hmac_key is not None or self._sign_key is not None or bool(self._interval)
 
     @property
     def _primary(self) -> AuditSink:
         """The primary sink (kept for tests that inject write failures into it)."""
         return self._stream.sink
+
+    @property
+    def last_signed_checkpoint(self) -> str | None:
+        """The latest Ed25519-signed checkpoint this writer wrote, as a C2SP signed note (text).
+
+        Store it outside the log's reach: ``verify --checkpoint`` then detects any truncation.
+        """
+        return self._last_note
 
     @property
     def closed(self) -> bool:
@@ -317,10 +358,12 @@ class AuditLog:
                 self._checkpoint_locked(final=False)
             return event_id
 
-    def _emit_locked(self, event: str, ctx: AuditContext, fields: dict[str, Any]) -> str:
+    def _emit_locked(
+        self, event: str, ctx: AuditContext, fields: dict[str, Any], *, event_id: str | None = None
+    ) -> str:
         """Write one event; the caller holds the lock (checkpoints and failure reports)."""
         fields[CONTEXT_KEY] = ctx
-        fields["event_id"] = event_id = self._ids.next()
+        fields["event_id"] = event_id = event_id or self._ids.next()
         self._logger.audit(event, fields)
         self._stream.since_checkpoint += 1
         return event_id
@@ -372,8 +415,24 @@ class AuditLog:
             )
             fields["key_id"] = key_id(self._hmac_key)
             fields["signature"] = sign_checkpoint(self._hmac_key, message)
-        event_id = self._emit_locked(CHECKPOINT, _SYSTEM_CTX, fields)
+        preset_id: str | None = None
+        note: str | None = None
+        if self._sign_key is not None:
+            # The signed text binds the checkpoint event itself (seq, flags, time, id, schema
+            # version): the verifier requires the event to carry exactly these values.
+            fields["ts"] = ts = rfc3339_now()
+            preset_id = self._ids.next()
+            text = checkpoint_text(
+                origin=self._sign_key.name, covers_seq=covers_seq, covers_hash=covers_hash, seq=covers_seq + 1,
+                final=final, interval=self._interval, ts=ts, event_id=preset_id, schema_version=SCHEMA_VERSION,
+            )
+            note = sign_note(self._sign_key, text)
+            fields["key_id"] = self._key_id
+            fields["signed_note"] = note_lines(note)
+        event_id = self._emit_locked(CHECKPOINT, _SYSTEM_CTX, fields, event_id=preset_id)
         self._stream.since_checkpoint = 0
+        if note is not None:
+            self._last_note = note
         return event_id
 
     def audit(self, line: bytes, event: dict[str, Any]) -> str:

@@ -27,13 +27,14 @@ class LogStream:
 
     def __init__(
         self, sink: AuditSink, chain: ChainState, *, hmac_key: bytes | None, interval: int,
-        ident: tuple[int, int] | None, tail_unanchored: bool,
+        ident: tuple[int, int] | None, tail_unanchored: bool, sign_id: str | None = None,
     ) -> None:
         self.lock = threading.Lock()
         self.sink = sink
         self.chain = chain
         self.hmac_key = hmac_key
         self.interval = interval
+        self.sign_id = sign_id
         self.since_checkpoint = 0
         self.users = 1
         self.ident = ident
@@ -41,12 +42,14 @@ class LogStream:
         self.tail_unanchored = tail_unanchored
 
 
-def memory_stream(maxlen: int | None, *, hmac_key: bytes | None, interval: int) -> LogStream:
+def memory_stream(maxlen: int | None, *, hmac_key: bytes | None, interval: int, sign_id: str | None) -> LogStream:
     return LogStream(MemorySink(maxlen), ChainState(0, GENESIS_HASH), hmac_key=hmac_key, interval=interval,
-                     ident=None, tail_unanchored=False)
+                     ident=None, tail_unanchored=False, sign_id=sign_id)
 
 
-def open_file_stream(path: str, *, fsync: bool, hmac_key: bytes | None, interval: int) -> LogStream:
+def open_file_stream(
+    path: str, *, fsync: bool, hmac_key: bytes | None, interval: int, sign_id: str | None
+) -> LogStream:
     """The stream already writing ``path`` in this process, or a new one resuming the file's chain."""
     with _registry_lock:
         try:
@@ -56,10 +59,10 @@ def open_file_stream(path: str, *, fsync: bool, hmac_key: bytes | None, interval
         shared = _registry.get((existing.st_dev, existing.st_ino)) if existing is not None else None
         if shared is not None:
             # Looked up before opening: a second descriptor would conflict with our own flock.
-            if shared.hmac_key != hmac_key or shared.interval != interval:
+            if shared.hmac_key != hmac_key or shared.interval != interval or shared.sign_id != sign_id:
                 raise ConfigError(
-                    f"audit log {path!r} is already open in this process with a different hmac_key or "
-                    "checkpoint_every; one file has one checkpoint policy",
+                    f"audit log {path!r} is already open in this process with a different hmac_key, sign_key "
+                    "or checkpoint_every; one file has one checkpoint policy",
                     code="ERR_AUDIT_CONFIG",
                 )
             shared.users += 1
@@ -74,7 +77,7 @@ def open_file_stream(path: str, *, fsync: bool, hmac_key: bytes | None, interval
         chain = ChainState(*(resume[:2] if resume else (0, GENESIS_HASH)))
         stream = LogStream(
             sink, chain, hmac_key=hmac_key, interval=interval, ident=ident,
-            tail_unanchored=resume is not None and resume[2] != CHECKPOINT,
+            tail_unanchored=resume is not None and resume[2] != CHECKPOINT, sign_id=sign_id,
         )
         if stat.S_ISREG(st.st_mode):  # not devices such as /dev/full
             _registry[ident] = stream

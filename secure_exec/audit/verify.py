@@ -33,10 +33,24 @@ import orjson
 
 from secure_exec.audit.chain import canonical_json, chain_hash, checkpoint_message, key_id, signature_valid
 from secure_exec.audit.schema import CHECKPOINT, GENESIS_HASH, LOG_RECOVERED, SCHEMA, SCHEMA_MAJOR
+from secure_exec.audit.signing import (
+    Checkpoint,
+    VerifierKey,
+    checkpoint_text,
+    note_from_lines,
+    open_note,
+    parse_checkpoint_text,
+)
+from secure_exec.errors import ConfigError
 
 # Every line ends with the hash spliced in as the last key; what precedes it (plus "}") is the
 # canonical body the hash covers, byte for byte.
 _HASH_TAIL = re.compile(rb',"hash":"(sha256:[0-9a-f]{64})"\}\Z')
+_CONTEXT_KEYS = ("session_id", "plugin_id", "plugin_version", "plugin_digest", "call_id")
+_SIGNED_CHECKPOINT_KEYS = frozenset(
+    {"schema", "schema_version", "event", "event_id", "seq", "ts", "prev_hash", *_CONTEXT_KEYS,
+     "covers_seq", "covers_hash", "final", "interval", "key_id", "signed_note"}
+)
 # How far verify looks past a broken line for the log.recovered event that accounts for it.
 _RECOVERY_LOOKAHEAD_BYTES = 8 * 1024 * 1024
 
@@ -63,6 +77,7 @@ class VerifyResult:
     notes: tuple[str, ...] = ()
     # Things a reviewer should know that do not make the log unprovable: recovered torn writes.
     findings: tuple[str, ...] = ()
+    last_signed_checkpoint: str | None = None  # the last Ed25519 signed note that verified
 
 
 def iter_raw_lines(path: str | os.PathLike[str]) -> Iterator[tuple[int, bytes, bool]]:
@@ -76,8 +91,14 @@ def iter_raw_lines(path: str | os.PathLike[str]) -> Iterator[tuple[int, bytes, b
 
 
 class _Verifier:
-    def __init__(self, key: bytes | None, expect_closed: bool) -> None:
+    def __init__(
+        self, key: bytes | None, expect_closed: bool, public_key: VerifierKey | None = None,
+        trusted: Checkpoint | None = None,
+    ) -> None:
         self.key = key
+        self.public_key = public_key
+        self.keyed = key is not None or public_key is not None
+        self.trusted = trusted
         self.expect_closed = expect_closed
         self.expected_key_id = key_id(key) if key is not None else None
         self.events = 0
@@ -90,6 +111,7 @@ class _Verifier:
         self.last_was_final = False
         self.notes: list[str] = []
         self.findings: list[str] = []
+        self.last_note: str | None = None
 
     def result(self, problem: VerifyProblem | None) -> VerifyResult:
         return VerifyResult(
@@ -103,6 +125,7 @@ class _Verifier:
             problem=problem,
             notes=tuple(self.notes),
             findings=tuple(self.findings),
+            last_signed_checkpoint=self.last_note,
         )
 
     def check_line(self, number: int, raw: bytes) -> VerifyProblem | None:
@@ -151,6 +174,12 @@ class _Verifier:
         # The hash covers the exact bytes on disk (which were just shown to be canonical).
         if chain_hash(self.last_hash, body) != stored_hash:
             return bad("hash mismatch: the event's content was altered after it was written")
+        trusted = self.trusted
+        if trusted is not None and seq == trusted.covers_seq and stored_hash != trusted.covers_hash:
+            return bad(
+                f"event {seq} differs from the trusted checkpoint's hash for it: the log was rewritten "
+                "(or the checkpoint belongs to another log)"
+            )
         if event.get("event") == CHECKPOINT:
             problem = self.check_checkpoint(event, seq, bad)
             if problem is not None:
@@ -160,7 +189,7 @@ class _Verifier:
         else:
             self.since_checkpoint += 1
             self.last_was_final = False
-            if self.key is not None and self.interval and self.since_checkpoint > self.interval:
+            if self.keyed and self.interval and self.since_checkpoint > self.interval:
                 return bad(
                     f"missing checkpoint: {self.since_checkpoint} events since the last one, "
                     f"signed interval is {self.interval}"
@@ -195,10 +224,52 @@ class _Verifier:
                     seq,
                 )
             self.signed += 1
+        if self.public_key is not None:
+            problem = self.check_signed_note(event, seq, final, interval, bad)
+            if problem is not None:
+                return problem
+            self.signed += 1
         self.checkpoints += 1
         self.interval = interval
         self.since_checkpoint = 0
         self.last_was_final = final
+        return None
+
+    def check_signed_note(
+        self, event: dict[str, Any], seq: int, final: bool, interval: int, bad: Callable[..., VerifyProblem]
+    ) -> VerifyProblem | None:
+        """An Ed25519 checkpoint: its note is signed by the key and says exactly what the event says."""
+        assert self.public_key is not None
+        lines = event.get("signed_note")
+        if not isinstance(lines, list) or not all(isinstance(x, str) for x in lines) or not lines:
+            return bad("checkpoint carries no Ed25519 signed note but a public key was given", seq)
+        if event.get("key_id") != self.public_key.key_id:
+            return bad(f"checkpoint was signed with another key (key_id {event.get('key_id')!r})", seq)
+        extra = set(event) - _SIGNED_CHECKPOINT_KEYS
+        if extra:
+            return bad(f"checkpoint has fields its signature does not cover: {sorted(extra)}", seq)
+        if any(event.get(k) != "" for k in _CONTEXT_KEYS):
+            return bad("checkpoint has a session or plugin context its signature does not cover", seq)
+        note = note_from_lines(lines)
+        text, why = open_note(self.public_key, note)
+        if text is None:
+            return bad(f"checkpoint {why}", seq)
+        cp = parse_checkpoint_text(text)
+        if cp is None:
+            return bad("checkpoint's signed text is not a secure_exec.audit checkpoint", seq)
+        expected = checkpoint_text(
+            origin=cp.origin, covers_seq=self.last_seq, covers_hash=self.last_hash, seq=seq, final=final,
+            interval=interval, ts=str(event.get("ts")), event_id=str(event.get("event_id")),
+            schema_version=str(event.get("schema_version")),
+        )
+        if text != expected:
+            return bad(
+                "checkpoint differs from what was signed (anchored seq/hash, flags, time, id or schema version)",
+                seq,
+            )
+        if self.trusted is not None and seq == self.trusted.seq and cp != self.trusted:
+            return bad("checkpoint differs from the trusted checkpoint with the same seq", seq)
+        self.last_note = note
         return None
 
     def recovery_for(self, region: list[bytes], candidate: bytes) -> dict[str, Any] | None:
@@ -270,12 +341,35 @@ def _find_recovery(v: _Verifier, first: bytes, lines: _Lines) -> tuple[int, dict
 
 
 def verify_log(
-    path: str | os.PathLike[str], *, key: bytes | None = None, expect_closed: bool = False
+    path: str | os.PathLike[str],
+    *,
+    key: bytes | None = None,
+    expect_closed: bool = False,
+    public_key: VerifierKey | None = None,
+    trusted_checkpoint: str | None = None,
 ) -> VerifyResult:
-    """Verify ``path`` completely; stops at the first problem and says where and what."""
-    v = _Verifier(key, expect_closed)
+    """Verify ``path`` completely; stops at the first problem and says where and what.
+
+    ``key`` checks HMAC checkpoints, ``public_key`` Ed25519 ones (C2SP signed notes).
+    ``trusted_checkpoint`` is a signed checkpoint note kept outside the log (the latest one the
+    writer produced): the log must contain it, so truncation at any point is detected.
+    """
+    if key is not None and public_key is not None:
+        raise ConfigError("give either an HMAC key or a public key", code="ERR_AUDIT_KEY")
+    trusted: Checkpoint | None = None
+    if trusted_checkpoint is not None:
+        if public_key is None:
+            raise ConfigError("a trusted checkpoint needs the public key to check it", code="ERR_AUDIT_KEY")
+        text, why = open_note(public_key, trusted_checkpoint)
+        trusted = parse_checkpoint_text(text) if text is not None else None
+        if trusted is None:
+            raise ConfigError(f"the trusted checkpoint does not verify: {why or 'not a checkpoint'}",
+                              code="ERR_AUDIT_CHECKPOINT")
+    v = _Verifier(key, expect_closed, public_key, trusted)
     lines = _Lines(path)
+    last_line = 0
     for number, raw, complete in lines:
+        last_line = number
         if not complete and not raw:
             continue
         if complete:
@@ -310,8 +404,14 @@ def verify_log(
             )
             break
         return v.result(problem)
-    end_line = v.events + 1
-    if key is not None and v.events and v.checkpoints == 0:
+    end_line = last_line + 1
+    if trusted is not None and v.last_seq < trusted.seq:
+        return v.result(VerifyProblem(
+            end_line, v.last_seq + 1,
+            f"truncated: the trusted checkpoint covers the log up to seq {trusted.seq}, the log ends at seq "
+            f"{v.last_seq}",
+        ))
+    if v.keyed and v.events and v.checkpoints == 0:
         return v.result(VerifyProblem(end_line, v.last_seq + 1, "a key was given but the log has no checkpoint"))
     if expect_closed and not v.last_was_final:
         what = (
@@ -320,10 +420,22 @@ def verify_log(
             else "log is empty but was expected to be closed"
         )
         return v.result(VerifyProblem(end_line, v.last_seq + 1, what))
-    if key is None and v.checkpoints:
+    if trusted is not None and v.since_checkpoint:
+        return v.result(VerifyProblem(
+            end_line, v.last_seq + 1,
+            f"the last {v.since_checkpoint} event(s) follow the last signed checkpoint: appended without the "
+            "key (with a trusted checkpoint every event must be covered by a signature)",
+        ))
+    if not v.keyed and v.checkpoints:
         v.notes.append("checkpoint signatures not checked (no key given)")
-    if not expect_closed:
-        v.notes.append("tail truncation is only detectable with --expect-closed and a key")
+    if v.keyed and v.since_checkpoint:
+        v.notes.append(
+            f"the last {v.since_checkpoint} event(s) follow the last checkpoint and are not covered by a signature"
+        )
+    if not expect_closed and trusted is None:
+        v.notes.append(
+            "tail truncation is only detectable with a key and --expect-closed, or a trusted checkpoint"
+        )
     return v.result(None)
 
 

@@ -87,7 +87,10 @@ def register(sub: Any) -> None:
 
 def _audit(ns: argparse.Namespace, counter: DenialCounter, pm: Any) -> AuditLog:
     sinks: list[Any] = [counter, *hook_audit_sinks(pm)]
-    return AuditLog(ns.audit_log, sinks=sinks) if ns.audit_log else AuditLog(None, sinks=sinks)
+    sign_key = getattr(ns, "audit_sign_key", None)
+    if sign_key and not ns.audit_log:
+        raise ConfigError("--audit-sign-key needs --audit-log FILE", code="ERR_USAGE")
+    return AuditLog(ns.audit_log, sinks=sinks, sign_key=sign_key) if ns.audit_log else AuditLog(None, sinks=sinks)
 
 
 def _stdio(out: Output, mode: str = "pass") -> Any:

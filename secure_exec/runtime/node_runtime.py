@@ -9,7 +9,6 @@ started has been ended with it.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from types import TracebackType
 
@@ -147,6 +146,8 @@ class NodeRuntime:
 
 
 def _default_audit_log() -> AuditLog:
-    """``SECURE_EXEC_AUDIT_LOG=<path>`` writes JSON lines there; otherwise an in-memory chain."""
-    path = os.environ.get("SECURE_EXEC_AUDIT_LOG")
-    return AuditLog(path) if path else AuditLog.null()
+    """``SECURE_EXEC_AUDIT_LOG=<path>`` writes JSON lines there; otherwise an in-memory chain.
+
+    ``SECURE_EXEC_AUDIT_SIGN_KEY=<private key file>`` adds Ed25519 signed checkpoints.
+    """
+    return AuditLog.from_env()
