@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ from secure_exec.cli.common import (
     note,
 )
 from secure_exec.errors import ConfigError, PermissionDenied
-from secure_exec.host.manifest import MANIFEST_NAME, PluginManifest, load_manifest
+from secure_exec.host.manifest import MANIFEST_NAME, PluginManifest, load_manifest, plugin_digest
 from secure_exec.host.plugin_host import PluginHost
 from secure_exec.policy import Policy, Rule
 from secure_exec.policy.config import rule_from_mapping
@@ -49,6 +50,7 @@ from secure_exec.runtime.modules import looks_like_esm
 from secure_exec.runtime.node_runtime import TIMEOUT_EXIT, NodeRuntime
 
 _FMT = argparse.RawDescriptionHelpFormatter
+_DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 
 def register(sub: Any) -> None:
@@ -81,8 +83,13 @@ def register(sub: Any) -> None:
     call.add_argument("--stdio", choices=("stderr", "stdout", "null"), default="stderr",
                       help="where the plugin's console output goes (default: %(default)s)")
     call.add_argument("--json", action="store_true", help="print the result as one compact JSON line")
+    call.add_argument("--pin", metavar="DIGEST", help="refuse the plugin unless its digest is DIGEST (sha256:<hex>)")
     add_permission_flags(call)
     call.set_defaults(func=cmd_plugin_call)
+    dig = psub.add_parser("digest", help="print a plugin folder's digest (what --pin and pinned_digest take)",
+                          epilog=EXIT_EPILOG)
+    dig.add_argument("plugin", metavar="PLUGIN_DIR")
+    dig.set_defaults(func=cmd_plugin_digest)
 
 
 def _audit(ns: argparse.Namespace, counter: DenialCounter, pm: Any) -> AuditLog:
@@ -230,6 +237,9 @@ def cmd_plugin_call(ns: argparse.Namespace, out: Output) -> int:
     if not (Path(ns.plugin) / MANIFEST_NAME).is_file():
         raise CLIError(f"{ns.plugin}: not a plugin folder (no {MANIFEST_NAME})")
     m = load_manifest(ns.plugin)
+    if ns.pin is not None and not _DIGEST_RE.match(ns.pin):
+        raise CLIError(f"--pin: {ns.pin!r} is not a plugin digest; expected 'sha256:' and 64 hex digits "
+                       "(print one with: secure-exec plugin digest DIR)")
     pm = create_plugin_manager()
     executor = create_command_executor()
     policy = build_policy(ns, [], executor=executor, library=hook_presets(pm) if ns.policy else None)
@@ -238,10 +248,12 @@ def cmd_plugin_call(ns: argparse.Namespace, out: Output) -> int:
         try:
             plugin = host.load_plugin(ns.plugin, policy=policy, filesystem=HostFileSystem("/"),
                                       command_executor=executor, time_limit=ns.time_limit,
-                                      memory_limit_mb=ns.memory_limit, env=guest_env(ns))
+                                      memory_limit_mb=ns.memory_limit, env=guest_env(ns), pinned_digest=ns.pin)
         except PermissionDenied as e:
             if "requests more than the host granted" in str(e):
                 raise CLIError(escalation_message(m, policy)) from None
+            if "pinned digest" in str(e):
+                raise CLIError(str(e)) from None
             raise
         try:
             value = plugin.call(ns.function, *(args if isinstance(args, list) else [args]))
@@ -250,6 +262,12 @@ def cmd_plugin_call(ns: argparse.Namespace, out: Output) -> int:
     text = json.dumps(value, separators=(",", ":"), sort_keys=True) if ns.json else \
         json.dumps(value, indent=2, sort_keys=True)
     out.out(text + "\n")
+    return EXIT_OK
+
+
+def cmd_plugin_digest(ns: argparse.Namespace, out: Output) -> int:
+    m = load_manifest(ns.plugin)
+    out.out(plugin_digest(m.root) + "\n")
     return EXIT_OK
 
 
