@@ -266,8 +266,11 @@ def test_virtual_filesystem_refuses_a_cwd_it_cannot_map(tmp_path: Path) -> None:
     memfs.mkdir("/work", recursive=True)
     got, _ = spawn(tmp_path, [FS_ALL, child_rule("pwd")], "pwd", [], cwd="/work", fs=memfs)
     assert got["error"] == "ENOSYS"
-    got, _ = spawn(tmp_path, [FS_ALL, child_rule("pwd")], "pwd", [], fs=memfs)
-    assert got["error"] is None and got["out"].strip() == "/"  # the executor's own work dir
+    got, _ = spawn(tmp_path, [FS_ALL, child_rule("pwd")], "pwd", [], cwd="sub", fs=memfs, pre="process.chdir('/work');")
+    assert got["error"] == "ENOSYS"
+    # no cwd asked for: the executor's own work dir (the host's choice), whatever process.cwd() is
+    got, _ = spawn(tmp_path, [FS_ALL, child_rule("pwd")], "pwd", [], fs=memfs, pre="process.chdir('/work');")
+    assert got["error"] is None and got["out"].strip() == "/"
 
 
 # -- argument patterns -------------------------------------------------------------------------------

@@ -16,8 +16,9 @@ What the policy decides on is what will run:
   ``process.cwd()``) resolves to through the filesystem provider, decided by the fs policy as a
   ``readdir`` of the resolved guest path, and entered through a descriptor of that directory (no
   re-walk of a path string). A filesystem without host directories (in-memory, SQLite, none)
-  runs the child in the executor's work directory when the guest's cwd is ``/`` and refuses
-  (``ENOSYS``) any other cwd.
+  has no host directory to offer: the child runs in the executor's own work directory when the
+  guest gives no ``options.cwd`` (or ``/``), and an explicit ``options.cwd`` elsewhere is refused
+  (``ENOSYS``) rather than silently ignored.
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ def _spec(s: Session, a: dict[str, Any]) -> tuple[CommandExecutor, str, ChildPro
     cwd = guest_path(raw_cwd if raw_cwd is not None else s.cwd, cwd=s.cwd, syscall=f"spawn {command}", arg="cwd")
     req = ChildProcessAccessRequest(resolved, child_args, cwd, child_env)
     run = {"args": list(child_args), "env": child_env, "input": data, "timeout": limit,
-           "raw_cwd": raw_cwd if raw_cwd is not None else s.cwd}
+           "raw_cwd": raw_cwd if raw_cwd is not None else s.cwd, "explicit_cwd": raw_cwd is not None}
     return exe, command, req, run
 
 
@@ -120,17 +121,18 @@ def _wire(r: CommandResult) -> dict[str, Any]:
     return out
 
 
-def _open_cwd(s: Session, command: str, cwd: str, raw: str) -> int | None:
+def _open_cwd(s: Session, command: str, cwd: str, raw: str, explicit: bool) -> int | None:
     """A descriptor of the host directory guest ``cwd`` leads to, decided by the fs policy.
 
-    ``None``: the filesystem has no host directories and the cwd is ``/`` (the executor's own work
-    directory is used). Raises ``ENOSYS`` for another cwd on such a filesystem, ``EACCES`` when the
-    fs policy refuses the directory, the provider's error when it is missing or not a directory.
+    ``None``: the filesystem has no host directories and the guest asked for no cwd (or ``/``): the
+    executor's own work directory is used. Raises ``ENOSYS`` for an explicit other cwd on such a
+    filesystem, ``EACCES`` when the fs policy refuses the directory, the provider's error when it
+    is missing or not a directory.
     """
     syscall = f"spawn {command}"
     fs = s.providers.filesystem
     if not isinstance(fs, HostDirectories):
-        if cwd == "/":
+        if not explicit or cwd == "/":
             return None
         raise GuestError("ENOSYS", node_message("ENOSYS", syscall, raw, "function not implemented (the filesystem "
                                                 "has no host directory for this cwd)"), syscall=syscall, path=raw)
@@ -157,7 +159,7 @@ def _execute(s: Session, exe: CommandExecutor, command: str, req: ChildProcessAc
     with s.gate.operation(req, capability="child_process", op="spawn", resource=req.command, requested=command,
                           syscall=f"spawn {command}", guest_path=command) as rec:
         rec.bytes_in = len(run["input"] or b"")
-        fd = _open_cwd(s, command, req.cwd or "/", run["raw_cwd"])
+        fd = _open_cwd(s, command, req.cwd or "/", run["raw_cwd"], run["explicit_cwd"])
         try:
             # the child enters the directory through this descriptor, not by re-walking a path
             host_cwd = None if fd is None else f"/proc/self/fd/{fd}"
