@@ -395,3 +395,27 @@ def test_a_provider_that_never_asks_is_refused() -> None:
     run = Run(_Forgetful(fs), {"fs": lambda req: se.Decision(allow=True)})
     assert last(run, 'fs.readFileSync("/secret.txt", "utf8")') == "EIO"
     assert "top secret" not in run.stdout
+
+
+# ---- the same through the command line, on the real disk ----------------------------------------
+
+def test_cli_copy_through_a_checked_out_link_cannot_overwrite_a_host_file(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    work, outside = tmp_path / "work", tmp_path / "outside.txt"
+    work.mkdir()
+    outside.write_text("host file")
+    (work / "p").write_text("payload")
+    os.symlink(outside, work / "L")  # a link that came with a checked-out repository
+    script = work / "copy.js"
+    script.write_text(f'const fs = require("fs");'
+                      f'for (const f of [() => fs.copyFileSync("{work}/p", "{work}/L"),'
+                      f'                 () => fs.cpSync("{work}/p", "{work}/L"),'
+                      f'                 () => fs.writeFileSync("{work}/L", "payload")])'
+                      f'  try {{ f(); console.log("LEAK") }} catch (e) {{ console.log(e.code) }}')
+    exe = Path(sys.executable).parent / "secure-exec"
+    r = subprocess.run([str(exe), "run", str(script), "--allow-read", str(work), "--allow-write", str(work)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.stdout.split() == ["EACCES", "EACCES", "EACCES"], (r.stdout, r.stderr)
+    assert outside.read_text() == "host file"

@@ -11,6 +11,7 @@ op without a case here fails ``test_every_op_has_a_case``.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -150,9 +151,37 @@ def test_descriptor_op_acts_on_the_descriptor_not_its_path(world: Any, op: str) 
     finally:
         s.close()
     assert world.read_file("/outside/t") == b"outside"
-    opened = [e for e in _decisions(rt) if e["resource"] == f"{W}/f"][0]
+    opened = next(e for e in _decisions(rt) if e["resource"] == f"{W}/f")
     if op != "fs.close":
         assert rt.audit_log.memory is not None
         done = [e for e in rt.audit_log.memory.events
                 if e["event"] != "permission.checked" and e.get("op_id") == opened["op_id"]]
         assert len(done) >= 2 and done[-1]["resource"] == f"{W}/f", done  # the open's outcome, then this op's
+
+
+def test_tree_ops_check_the_run_deadline_between_steps(world: Any) -> None:
+    """A recursive rm decides entry by entry; once the run's deadline passes it stops, before removing."""
+    world.mkdir(f"{W}/big")
+    for i in range(300):
+        world.write_file(f"{W}/big/f{i}", "x")
+    state: dict[str, Any] = {"calls": 0, "session": None}
+
+    def fs_check(req: Any) -> se.Decision:
+        state["calls"] += 1
+        if state["calls"] == 50:  # time passes while the tree is being decided
+            state["session"].scope.deadline = time.monotonic() - 1.0
+        return se.Decision(allow=req.path.startswith(W))
+
+    rt = NodeRuntime(system_driver=se.create_node_driver(filesystem=world, permissions={"fs": fs_check},
+                                                         process_config=ProcessConfig()),
+                     audit_log=se.AuditLog.null())
+    s = rt.new_session(rt.driver.process_config, None, b"")
+    state["session"] = s
+    try:
+        is_err, reply = _call(rt, s, "fs.rm", {"path": f"{W}/big", "recursive": True})
+    finally:
+        s.scope.deadline = None
+        s.close()
+    assert is_err and reply["code"] == "ETIMEDOUT", reply
+    assert 50 <= state["calls"] < 60  # stopped at the next step, not at the end of the tree
+    assert len(world.readdir(f"{W}/big")) == 300  # nothing removed: every entry is decided first
