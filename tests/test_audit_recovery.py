@@ -165,3 +165,39 @@ def test_kill_9_at_a_random_moment_then_reopen_verifies(tmp_path: Path, round_: 
     assert result.ok, result.problem
     assert result.closed and result.events > 5
     assert bool(result.findings) == (not before.endswith(b"\n") and b"log.recovered" in path.read_bytes())
+
+
+def test_a_real_full_filesystem(tmp_path: Path) -> None:
+    """A 64 KiB tmpfs fills up mid-run: events are refused (fail closed); once space is freed the
+    log continues, records any torn bytes, and verifies."""
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    try:
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mnt)], check=True,
+                       capture_output=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+    try:
+        spare = mnt / "spare"
+        spare.write_bytes(b"s" * 16384)
+        path = mnt / "a.jsonl"
+        log = AuditLog(path)
+        written = 0
+        with pytest.raises(AuditWriteError):
+            for i in range(400):
+                log.lifecycle("plugin.loaded", CTX, n=i, pad="z" * 700)
+                written += 1
+        assert written > 10
+        with pytest.raises(AuditWriteError):  # still full: still refused, never silently dropped
+            log.lifecycle("plugin.loaded", CTX, n=-1)
+        spare.unlink()
+        for i in range(5):
+            log.lifecycle("sandbox.started", CTX, n=i)
+        log.close()
+        result = verify_log(path)
+        assert result.ok, result.problem
+        recovered = [x for x in path.read_bytes().splitlines() if b'"event":"log.recovered"' in x]
+        assert result.events == written + 5 + len(recovered)
+        assert len(result.findings) == len(recovered)
+    finally:
+        subprocess.run(["umount", str(mnt)], check=False, capture_output=True, timeout=30)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
 import enum
+import errno
 import hashlib
 import os
 import sys
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -26,6 +29,7 @@ from secure_exec.audit.sanitize import (
 from secure_exec.audit.schema import (
     CAPABILITY_COMPLETED,
     CHECKPOINT,
+    LOG_CONTINUED,
     LOG_RECOVERED,
     PERMISSION_CHECKED,
     SCHEMA,
@@ -34,8 +38,8 @@ from secure_exec.audit.schema import (
     AuditContext,
 )
 from secure_exec.audit.signing import SigningKey, checkpoint_text, load_signing_key, note_lines, sign_note
-from secure_exec.audit.sinks import AuditSink, CallableSink, MemorySink, StderrSink
-from secure_exec.audit.stream import memory_stream, open_file_stream, release
+from secure_exec.audit.sinks import AuditSink, CallableSink, FileSink, MemorySink, StderrSink
+from secure_exec.audit.stream import FileOptions, memory_stream, open_file_stream, release, switch_file
 from secure_exec.audit.verify import next_event
 from secure_exec.errors import AuditWriteError, ConfigError
 
@@ -96,6 +100,10 @@ class AuditLog:
         checkpoint_every: int | None = None,
         memory_maxlen: int | None = 100_000,
         redact_params: Iterable[str] | None = None,
+        on_file_change: str = "reopen",
+        file_check_interval: float = 0.25,
+        rotate_bytes: int | None = None,
+        rotate_seconds: float | None = None,
     ) -> None:
         if checkpoint_every is not None and (isinstance(checkpoint_every, bool) or checkpoint_every < 1):
             raise ConfigError(f"checkpoint_every must be a positive int, got {checkpoint_every!r}")
@@ -127,8 +135,9 @@ class AuditLog:
             extras.append(StderrSink())
         self._extras = tuple(extras)
         if self.path is not None:
+            options = _file_options(on_file_change, file_check_interval, rotate_bytes, rotate_seconds)
             self._stream = open_file_stream(self.path, fsync=fsync, hmac_key=hmac_key, interval=self._interval,
-                                            sign_id=self._key_id)
+                                            sign_id=self._key_id, file_options=options)
         else:
             self._stream = memory_stream(
                 memory_maxlen, hmac_key=hmac_key, interval=self._interval, sign_id=self._key_id
@@ -346,8 +355,11 @@ class AuditLog:
             if self._closed:
                 raise AuditWriteError("audit log is closed; operation denied")
             stream = self._stream
+            file_sink = stream.file_sink
+            if file_sink is not None:
+                self._check_file_locked(file_sink)
             if getattr(stream.sink, "needs_recovery", False):
-                self._recover_locked("a write failed in this process")
+                self._recover_locked(getattr(stream.sink, "recovery_reason", "a write failed in this process"))
             fields[CONTEXT_KEY] = ctx
             fields["event_id"] = event_id = self._ids.next()
             self._logger.audit(event, fields)
@@ -356,7 +368,94 @@ class AuditLog:
                 self._report_sink_failures()
             if self._interval and stream.since_checkpoint >= self._interval:
                 self._checkpoint_locked(final=False)
+            if file_sink is not None and self._rotation_due(file_sink):
+                self._rotate_locked()
             return event_id
+
+    # -- the file behind the log: rotation, copytruncate, deletion, replacement ---------------------
+
+    def _check_file_locked(self, sink: FileSink) -> None:
+        stream = self._stream
+        if stream.file_failed is not None:
+            raise AuditWriteError(
+                f"audit log {self.path!r} was {stream.file_failed} while open (on_file_change='fail'); "
+                "operation denied"
+            )
+        reason = sink.changed()
+        if reason is None:
+            return
+        if stream.file_options.on_file_change == "fail":
+            stream.file_failed = reason
+            _stderr_notice(LOG_CONTINUED, path=self.path, reason=reason, action="fail closed")
+            raise AuditWriteError(
+                f"audit log {self.path!r} was {reason} while open (on_file_change='fail'); operation denied"
+            )
+        try:
+            self._reopen_locked(sink, reason)
+        except OSError as exc:
+            raise AuditWriteError(f"audit log {self.path!r} was {reason} and cannot be reopened: {exc}") from exc
+
+    def _rotation_due(self, sink: FileSink) -> bool:
+        opts = self._stream.file_options
+        if opts.rotate_bytes is not None and sink.size >= opts.rotate_bytes:
+            return True
+        return opts.rotate_seconds is not None and time.time() - sink.opened_at >= opts.rotate_seconds
+
+    def _rotate_locked(self) -> None:
+        """Close the current file (anchored by a checkpoint if configured) and start the next one."""
+        sink = self._stream.file_sink
+        assert sink is not None and self.path is not None
+        if self._checkpoints_on:
+            self._checkpoint_locked(final=False)
+        target = _unused_name(f"{self.path}.{_stamp()}")
+        try:
+            os.rename(self.path, target)
+            self._reopen_locked(sink, "rotated", previous_file=target)
+        except OSError as exc:
+            raise AuditWriteError(f"cannot rotate audit log {self.path!r}: {exc}") from exc
+
+    def _reopen_locked(self, old: FileSink, reason: str, *, previous_file: str | None = None) -> None:
+        """Continue the chain in a file at ``path`` that starts with a ``log.continued`` link.
+
+        ``truncated`` (copytruncate) keeps the same file; ``deleted`` first copies the deleted file
+        (still open here) to ``<path>.salvaged-<time>``; a non-empty file now at ``path`` that is
+        not ours is renamed to ``<path>.foreign-<time>`` instead of being appended to.
+        """
+        assert self.path is not None
+        stream, chain = self._stream, self._chain
+        fields: dict[str, Any] = {
+            "reason": reason,
+            "previous_last_seq": chain.seq,
+            "previous_last_hash": chain.prev_hash,
+            "previous_file": os.path.basename(previous_file) if previous_file else "",
+        }
+        if reason == "truncated":
+            old.restart_after_truncation()
+        else:
+            if reason == "deleted":
+                target = _unused_name(f"{self.path}.salvaged-{_stamp()}")
+                old.salvage(target)
+                fields["previous_file"] = os.path.basename(target)
+            try:
+                st = os.stat(self.path)
+            except FileNotFoundError:
+                pass
+            else:
+                if st.st_size > 0 and (st.st_dev, st.st_ino) != old.ident:
+                    aside = _unused_name(f"{self.path}.foreign-{_stamp()}")
+                    os.rename(self.path, aside)
+                    fields["set_aside"] = os.path.basename(aside)
+            new = FileSink(self.path, fsync=old.fsync, check_interval=old.check_interval)
+            if new.size:  # raced with another creator: never continue in a file we did not start
+                new.close()
+                raise OSError(errno.EEXIST, "a non-empty file appeared at the log path", self.path)
+            switch_file(stream, new)
+            old.close()
+        self._emit_locked(LOG_CONTINUED, _SYSTEM_CTX, fields)
+        stream.since_checkpoint -= 1  # a link, like a recovery, is not counted towards the interval
+        if reason != "rotated":
+            _stderr_notice(LOG_CONTINUED, path=self.path, reason=reason, seq=chain.seq,
+                           previous_file=fields["previous_file"])
 
     def _emit_locked(
         self, event: str, ctx: AuditContext, fields: dict[str, Any], *, event_id: str | None = None
@@ -478,6 +577,33 @@ class AuditLog:
                 for name, again, _ in self._pending_failures:
                     _stderr_notice(SINK_FAILED, sink=name, error=_describe(again))
                 self._pending_failures = []
+
+
+def _file_options(
+    on_change: str, interval: float, rotate_bytes: int | None, rotate_seconds: float | None
+) -> FileOptions:
+    if on_change not in ("reopen", "fail"):
+        raise ConfigError(f"on_file_change must be 'reopen' or 'fail', got {on_change!r}", code="ERR_AUDIT_CONFIG")
+    if isinstance(interval, bool) or not isinstance(interval, int | float) or interval < 0:
+        raise ConfigError(f"file_check_interval must be a number >= 0, got {interval!r}", code="ERR_AUDIT_CONFIG")
+    if rotate_bytes is not None and (isinstance(rotate_bytes, bool) or not isinstance(rotate_bytes, int)
+                                     or rotate_bytes < 4096):
+        raise ConfigError(f"rotate_bytes must be an int >= 4096, got {rotate_bytes!r}", code="ERR_AUDIT_CONFIG")
+    if rotate_seconds is not None and (isinstance(rotate_seconds, bool) or rotate_seconds <= 0):
+        raise ConfigError(f"rotate_seconds must be > 0, got {rotate_seconds!r}", code="ERR_AUDIT_CONFIG")
+    return FileOptions(on_change, float(interval), rotate_bytes, rotate_seconds)
+
+
+def _stamp() -> str:
+    return datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+
+
+def _unused_name(base: str) -> str:
+    name, n = base, 1
+    while os.path.lexists(name):
+        n += 1
+        name = f"{base}.{n}"
+    return name
 
 
 def _describe(exc: BaseException) -> str:

@@ -21,6 +21,7 @@ and anything done by someone holding the key.
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import os
@@ -32,7 +33,7 @@ import attrs
 import orjson
 
 from secure_exec.audit.chain import canonical_json, chain_hash, checkpoint_message, key_id, signature_valid
-from secure_exec.audit.schema import CHECKPOINT, GENESIS_HASH, LOG_RECOVERED, SCHEMA, SCHEMA_MAJOR
+from secure_exec.audit.schema import CHECKPOINT, GENESIS_HASH, LOG_CONTINUED, LOG_RECOVERED, SCHEMA, SCHEMA_MAJOR
 from secure_exec.audit.signing import (
     Checkpoint,
     VerifierKey,
@@ -62,6 +63,7 @@ class VerifyProblem:
     line: int
     seq: int
     what: str
+    file: str = ""  # set when several files were verified as one chain
 
 
 @attrs.frozen
@@ -184,8 +186,8 @@ class _Verifier:
             problem = self.check_checkpoint(event, seq, bad)
             if problem is not None:
                 return problem
-        elif event.get("event") == LOG_RECOVERED:
-            self.last_was_final = False  # not counted towards the interval (the writer anchors it at once)
+        elif event.get("event") in (LOG_RECOVERED, LOG_CONTINUED):
+            self.last_was_final = False  # links are not counted towards the interval
         else:
             self.since_checkpoint += 1
             self.last_was_final = False
@@ -340,36 +342,68 @@ def _find_recovery(v: _Verifier, first: bytes, lines: _Lines) -> tuple[int, dict
     return None
 
 
-def verify_log(
-    path: str | os.PathLike[str],
-    *,
-    key: bytes | None = None,
-    expect_closed: bool = False,
-    public_key: VerifierKey | None = None,
-    trusted_checkpoint: str | None = None,
-) -> VerifyResult:
-    """Verify ``path`` completely; stops at the first problem and says where and what.
+def log_files(path: str | os.PathLike[str]) -> list[str]:
+    """The files to verify as one chain, oldest first (ordered by their first event's seq).
 
-    ``key`` checks HMAC checkpoints, ``public_key`` Ed25519 ones (C2SP signed notes).
-    ``trusted_checkpoint`` is a signed checkpoint note kept outside the log (the latest one the
-    writer produced): the log must contain it, so truncation at any point is detected.
+    ``path`` is a file, a directory (every file in it whose first line is an audit event) or a
+    glob (``'logs/audit.jsonl*'``).
     """
-    if key is not None and public_key is not None:
-        raise ConfigError("give either an HMAC key or a public key", code="ERR_AUDIT_KEY")
-    trusted: Checkpoint | None = None
-    if trusted_checkpoint is not None:
-        if public_key is None:
-            raise ConfigError("a trusted checkpoint needs the public key to check it", code="ERR_AUDIT_KEY")
-        text, why = open_note(public_key, trusted_checkpoint)
-        trusted = parse_checkpoint_text(text) if text is not None else None
-        if trusted is None:
-            raise ConfigError(f"the trusted checkpoint does not verify: {why or 'not a checkpoint'}",
-                              code="ERR_AUDIT_CHECKPOINT")
-    v = _Verifier(key, expect_closed, public_key, trusted)
+    text = os.fspath(path)
+    if os.path.isdir(text):
+        candidates = [os.path.join(text, n) for n in sorted(os.listdir(text))]
+    elif any(ch in text for ch in "*?[") and not os.path.exists(text):
+        candidates = sorted(glob.glob(text))
+    else:
+        return [text]
+    ordered: list[tuple[int, str]] = []
+    for name in candidates:
+        if not os.path.isfile(name):
+            continue
+        first = _first_seq(name)
+        if first is not None:
+            ordered.append((first, name))
+    ordered.sort()
+    return [name for _, name in ordered]
+
+
+def _first_seq(path: str) -> int | None:
+    try:
+        with open(path, "rb") as fh:
+            head = fh.readline(1 << 20)
+    except OSError:
+        return None
+    try:
+        event = orjson.loads(head)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(event, dict) or event.get("schema") != SCHEMA:
+        return None
+    seq = event.get("seq")
+    return seq if isinstance(seq, int) and not isinstance(seq, bool) else None
+
+
+def _verify_file(
+    v: _Verifier, path: str, *, first: bool, last: bool, many: bool
+) -> tuple[VerifyProblem | None, int]:
+    """Feed one file's lines to ``v``; (the first problem or None, the last line number)."""
     lines = _Lines(path)
     last_line = 0
     for number, raw, complete in lines:
         last_line = number
+        if number == 1 and complete:
+            start = _continuation(raw)
+            if start is not None and first:
+                if many:
+                    return VerifyProblem(
+                        1, start[0],
+                        f"the earliest file starts at seq {start[0]} with log.continued: the file(s) "
+                        f"before it ({start[2] or 'unnamed'}) are missing",
+                    ), number
+                v.last_seq, v.last_hash = start[0] - 1, start[1]
+                v.notes.append(
+                    f"the file continues a previous one ({start[2] or 'unnamed'}) from seq {start[0]}: "
+                    "verify the directory or a glob of the rotated files to prove the sequence from seq 1"
+                )
         if not complete and not raw:
             continue
         if complete:
@@ -389,21 +423,85 @@ def verify_log(
         if found is not None:
             extra, event = found
             lines.drop(extra)
-            last = number + extra
-            where = f"line {number}" if extra == 0 else f"lines {number}-{last}"
+            end = number + extra
+            where = f"line {number}" if extra == 0 else f"lines {number}-{end}"
+            in_file = f" of {os.path.basename(path)}" if many else ""
             v.findings.append(
-                f"{where}: torn write of {event['torn_bytes']} byte(s) after seq {v.last_seq} "
-                f"(an interrupted write), recovered by log.recovered at seq {v.last_seq + 1} (line {last + 1}), "
+                f"{where}{in_file}: torn write of {event['torn_bytes']} byte(s) after seq {v.last_seq} "
+                f"(an interrupted write), recovered by log.recovered at seq {v.last_seq + 1} (line {end + 1}), "
                 "SHA-256 matches"
             )
             continue
-        if not complete and not expect_closed:
+        if not complete and last and not v.expect_closed:
             v.findings.append(
                 f"line {number}: partial last line ({len(raw)} byte(s), no newline) after seq {v.last_seq}: "
                 "an interrupted write, not yet recovered (the next writer to open the log records it)"
             )
             break
-        return v.result(problem)
+        return problem, number
+    return None, last_line
+
+
+def _continuation(raw: bytes) -> tuple[int, str, str] | None:
+    """(seq, prev_hash, previous file) if ``raw`` is a ``log.continued`` event that starts a file."""
+    if b'"log.continued"' not in raw:
+        return None
+    try:
+        event = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(event, dict) or event.get("event") != LOG_CONTINUED:
+        return None
+    seq, prev = event.get("seq"), event.get("prev_hash")
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 2 or not isinstance(prev, str):
+        return None
+    if event.get("previous_last_seq") != seq - 1 or event.get("previous_last_hash") != prev:
+        return None
+    return seq, prev, str(event.get("previous_file", ""))
+
+
+def verify_log(
+    path: str | os.PathLike[str],
+    *,
+    key: bytes | None = None,
+    expect_closed: bool = False,
+    public_key: VerifierKey | None = None,
+    trusted_checkpoint: str | None = None,
+) -> VerifyResult:
+    """Verify ``path`` completely; stops at the first problem and says where and what.
+
+    ``path`` may be a directory or a glob of rotated files: they are verified as one chain in
+    seq order (see :func:`log_files`), which proves the sequence from seq 1 is complete.
+
+    ``key`` checks HMAC checkpoints, ``public_key`` Ed25519 ones (C2SP signed notes).
+    ``trusted_checkpoint`` is a signed checkpoint note kept outside the log (the latest one the
+    writer produced): the log must contain it, so truncation at any point is detected.
+    """
+    if key is not None and public_key is not None:
+        raise ConfigError("give either an HMAC key or a public key", code="ERR_AUDIT_KEY")
+    trusted: Checkpoint | None = None
+    if trusted_checkpoint is not None:
+        if public_key is None:
+            raise ConfigError("a trusted checkpoint needs the public key to check it", code="ERR_AUDIT_KEY")
+        text, why = open_note(public_key, trusted_checkpoint)
+        trusted = parse_checkpoint_text(text) if text is not None else None
+        if trusted is None:
+            raise ConfigError(f"the trusted checkpoint does not verify: {why or 'not a checkpoint'}",
+                              code="ERR_AUDIT_CHECKPOINT")
+    v = _Verifier(key, expect_closed, public_key, trusted)
+    files = log_files(path)
+    if not files:
+        raise FileNotFoundError(f"no audit log file in {os.fspath(path)!r}")
+    last_line = 0
+    for index, file in enumerate(files):
+        label = os.path.basename(file) if len(files) > 1 else ""
+        problem, last_line = _verify_file(v, file, first=index == 0, last=index == len(files) - 1,
+                                          many=len(files) > 1)
+        if problem is not None:
+            return v.result(attrs.evolve(problem, file=label))
+    if len(files) > 1:
+        v.notes.append(f"{len(files)} files verified as one chain, in seq order: "
+                       + ", ".join(os.path.basename(f) for f in files))
     end_line = last_line + 1
     if trusted is not None and v.last_seq < trusted.seq:
         return v.result(VerifyProblem(

@@ -29,7 +29,7 @@ from secure_exec.audit.review import (
     suggest_policy,
 )
 from secure_exec.audit.signing import VerifierKey, parse_verifier_key, write_key_pair
-from secure_exec.audit.verify import verify_log
+from secure_exec.audit.verify import log_files, verify_log
 from secure_exec.errors import ConfigError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -108,8 +108,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     trusted = _read_text(args.checkpoint, "checkpoint") if args.checkpoint is not None else None
     if trusted is not None and public_key is None:
         raise UsageError("--checkpoint needs --public-key")
-    if not os.path.isfile(args.file):
-        raise UsageError(f"audit log {args.file!r} does not exist or is not a file")
+    if not log_files(args.file) or not os.path.exists(log_files(args.file)[0]):
+        raise UsageError(f"audit log {args.file!r} does not exist (a file, a directory or a glob of rotated files)")
     try:
         result = verify_log(args.file, key=key, expect_closed=args.expect_closed, public_key=public_key,
                             trusted_checkpoint=trusted)
@@ -132,7 +132,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
             out.write(f"note: {display(note, 300)}\n")
         return EXIT_OK
     p = result.problem
-    out.write(f"FAILED at seq {p.seq} (line {p.line}): {display(p.what, 600)}\n")
+    where = f"{display(p.file, 200)} line {p.line}" if p.file else f"line {p.line}"
+    out.write(f"FAILED at seq {p.seq} ({where}): {display(p.what, 600)}\n")
     out.write(f"verified before it: {result.events} event(s), up to seq {result.last_seq}\n")
     for finding in result.findings:
         out.write(f"finding: {display(finding, 400)}\n")
@@ -228,7 +229,8 @@ def add_audit_commands(sub: Any) -> None:
         p.set_defaults(func=handler)
         return p
 
-    v = command("verify", cmd_verify, "check the hash chain, seq continuity, checkpoints and partial lines")
+    v = command("verify", cmd_verify, "check the hash chain, seq continuity, checkpoints and partial lines "
+                "(FILE may be a directory or a quoted glob of rotated files)")
     keys = v.add_mutually_exclusive_group()
     keys.add_argument("--key-file", metavar="F", help="checkpoint HMAC key: the file's bytes (or 'hex:...')")
     keys.add_argument("--key-env", metavar="VAR", help="checkpoint HMAC key from an environment variable")
