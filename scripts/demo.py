@@ -6,10 +6,13 @@
   ones to the cloud metadata address, a private address and another loopback port are refused
   before any connection is made;
 * secret-reader tries to read a secret (via ``..``, via a symlink, via /proc, via env, via curl)
-  and is refused every time.
+  and is refused every time;
+* a runaway script is stopped by the time limit.
 
-Every decision goes to demo-out/audit.jsonl, which is then verified and summarised with
-``secure-exec audit``. Run it with ``bash scripts/demo.sh``.
+The policy in force is printed first; every outcome is labelled ``allowed`` or ``refused`` (and
+``LEAKED`` would mark a failure of the sandbox). Every decision goes to demo-out/audit.jsonl, which
+is then verified and summarised with ``secure-exec audit``, and one denial is tied to its rule
+with ``secure-exec audit explain``. Run it with ``bash scripts/demo.sh``.
 """
 
 from __future__ import annotations
@@ -23,8 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import secure_exec as se
+from secure_exec.cli.common import describe_policy
 from secure_exec.cli.main import main as cli
-from secure_exec.host.plugin_host import PluginHost
 from secure_exec.policy import Rule
 from secure_exec.providers.hostfs import Mount
 
@@ -63,7 +66,19 @@ def _prepare(port: int) -> Path:
 
 
 def _banner(text: str) -> None:
-    print(f"\n=== {text}")
+    print(f"\n=== {text}", flush=True)
+
+
+def _label(allowed: bool) -> str:
+    return "allowed" if allowed else "refused"
+
+
+def _first_denial(audit_path: Path, plugin_id: str) -> str:
+    for line in audit_path.read_text().splitlines():
+        ev = json.loads(line)
+        if ev.get("event") == "permission.checked" and ev.get("decision") == "deny" and ev["plugin_id"] == plugin_id:
+            return str(ev["event_id"])
+    raise SystemExit(f"demo: no denial of {plugin_id} in {audit_path}")
 
 
 def main() -> int:
@@ -91,11 +106,14 @@ def main() -> int:
         ],
         waive=["net.loopback"],
     )
+    _banner("the host's policy in force (every plugin is narrowed to its manifest within it)")
+    print("\n".join(describe_policy(grant)))
+    print(f"  check network: loopback only on the demo server's port {port}")
     fs = se.HostFileSystem(root, mounts={"/docs": Mount(str(REPO / "docs"), read_only=True)})
     commands = se.create_command_executor()
 
     with se.AuditLog(audit_path, checkpoint_every=50, hmac_key=b"demo-key-for-checkpoints") as log, \
-            PluginHost(audit_log=log) as host:
+            se.PluginHost(audit_log=log) as host:
         common: dict[str, Any] = {"policy": grant, "filesystem": fs, "command_executor": commands}
 
         _banner("toc-generator: table of contents of docs/")
@@ -106,21 +124,33 @@ def main() -> int:
         _banner("link-checker: private, metadata and unlisted loopback addresses are refused")
         links = host.load_plugin(REPO / "plugins" / "link-checker", **common)
         for r in links.call("run", {"docs": "/input"})["results"]:
-            print(f"  {'OK  ' if r.get('ok') else 'FAIL'} {r['url']}  {r.get('status') or r.get('error')}")
+            print(f"  {_label(bool(r.get('status')))} {r['url']}  {r.get('status') or r.get('error')}")
 
         _banner("secret-reader: every attempt to reach the secret is denied")
         spy = host.load_plugin(REPO / "plugins" / "secret-reader", **common)
         report = spy.call("run", {"workspace": "/workspace"})
         for a in report["attempts"]:
-            print(f"  {'LEAKED' if a['leaked'] and a['name'] != 'read workspace' else 'ok    '} {a['name']}: "
-                  f"{a.get('code') or a.get('value')}")
+            expected = a["name"] == "read workspace"  # the one access its grant covers
+            label = "LEAKED " if a["leaked"] and not expected else _label(expected)
+            print(f"  {label} {a['name']}: {a.get('code') or a.get('value')}")
         leaked = report["leaked"]
+
+        _banner("a runaway script: `while (true) {}` under a 0.3 s time limit")
+        runaway = se.NodeRuntime(system_driver=se.create_node_driver(), time_limit=0.3, audit_log=log,
+                                 plugin_id="runaway")
+        r = runaway.exec("while (true) {}")
+        runaway.dispose()
+        print(f"  {'stopped' if r.code == 124 else 'LEAKED '} exit code {r.code}: {r.error_message}")
     server.shutdown()
 
     _banner(f"secure-exec audit verify {audit_path.relative_to(REPO)}")
     ok = cli(["audit", "verify", str(audit_path)])
     _banner(f"secure-exec audit report {audit_path.relative_to(REPO)}")
     cli(["audit", "report", str(audit_path)])
+    denial = _first_denial(audit_path, "secret-reader")
+    _banner(f"secure-exec audit explain {audit_path.relative_to(REPO)} {denial[:12]}   (why was it refused?)")
+    sys.stdout.flush()
+    cli(["audit", "explain", str(audit_path), denial[:12]])
     if leaked or ok != 0:
         print("demo FAILED: a secret leaked or the audit log does not verify", file=sys.stderr)
         return 1

@@ -24,9 +24,12 @@ def test_demo_runs_and_every_secret_attempt_is_denied() -> None:
                        timeout=300, check=False)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
     assert "LEAKED" not in r.stdout and "sk-live" not in r.stdout
-    assert "OK   http://127.0.0.1:" in r.stdout
+    assert "allowed http://127.0.0.1:" in r.stdout
     for refused in ("http://10.1.2.3/admin  EACCES", "http://169.254.169.254/latest/meta-data/  EACCES",
                     "http://localhost:9/  EACCES"):
-        assert refused in r.stdout
+        assert "refused " + refused in r.stdout
+    assert "policy demo-grant mode=enforce" in r.stdout and "[docs-ro]" in r.stdout  # the policy in force
+    assert "stopped exit code 124" in r.stdout and "runaway  time" in r.stdout  # a limit event in the report
+    assert "decision    deny" in r.stdout and "rule        default" in r.stdout  # audit explain
     assert "OK: " in r.stdout and "closed cleanly" in r.stdout  # audit verify
     assert "Decisions per plugin" in r.stdout  # audit report
