@@ -20,6 +20,7 @@ import errno
 import os
 import posixpath
 import stat as st
+import threading
 from collections import deque
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -32,19 +33,25 @@ from secure_exec.providers.fsutil import (
     MAX_READ_BYTES,
     SYMLOOP_MAX,
     FdTable,
+    FsCheck,
     check_length,
     check_path,
     fs_error,
+    no_check,
     parse_flags,
-    remove_path,
     split_parts,
     to_bytes,
 )
+from secure_exec.providers.inodefs import MAX_TREE_ENTRIES
 from secure_exec.providers.types import DirEntry, StatResult
 
 _O_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _KNOWN = {"ENOENT", "EEXIST", "EISDIR", "ENOTDIR", "ENOTEMPTY", "ELOOP", "EINVAL", "EBADF", "EMFILE", "EROFS",
           "EXDEV", "EPERM", "EACCES", "ENAMETOOLONG", "EFBIG", "ENOSPC"}
+
+
+MAX_FILE_BYTES = 1 << 30
+"""Default cap on one host file's size (``HostFileSystem(max_file_bytes=...)``)."""
 
 
 def _os_error(e: OSError, syscall: str, path: str, dest: str | None = None) -> GuestError:
@@ -75,13 +82,20 @@ class Mount:
 
 @attrs.define(eq=False)
 class _Target:
-    """Where a walk ended: ``name`` inside the directory ``dir_fd`` (``"."`` for a mount root)."""
+    """Where a walk ended: ``name`` inside the directory ``dir_fd`` (``"."`` for a mount root).
+
+    ``path`` is the canonical guest location (as far as the path exists, the rest appended
+    lexically); ``error`` is the code a strict walk gives, raised only after the decision;
+    ``rest`` the components below a missing one (what ``mkdir -p`` creates).
+    """
 
     dir_fd: int
     name: str
     path: str
     mount: str
     lstat: os.stat_result | None
+    error: str | None = None
+    rest: tuple[str, ...] = ()
 
 
 @attrs.define(eq=False)
@@ -93,11 +107,17 @@ class _Handle:
 
 
 class HostFileSystem:
-    """A ``FileSystemProvider`` over real host directories, confined beneath its mounts."""
+    """A ``FileSystemProvider`` over real host directories, confined beneath its mounts.
+
+    ``max_file_bytes`` bounds every file's size (a write at a far offset or a truncate beyond it
+    is ``EFBIG`` before the kernel allocates anything, sparse or not); ``max_bytes``, if given,
+    bounds the bytes this provider may add in all (``ENOSPC``).
+    """
 
     def __init__(self, root: str | os.PathLike[str], *, read_only: bool = False,
                  mounts: Mapping[str, Mount | str] | None = None, allow_hardlinks: bool = False,
-                 max_open_fds: int = DEFAULT_MAX_OPEN_FDS) -> None:
+                 max_open_fds: int = DEFAULT_MAX_OPEN_FDS, max_file_bytes: int = MAX_FILE_BYTES,
+                 max_bytes: int | None = None) -> None:
         table: dict[str, Mount] = {"/": Mount(os.fspath(root), read_only)}
         for point, m in (mounts or {}).items():
             if not isinstance(point, str) or not point.startswith("/") or posixpath.normpath(point) != point:
@@ -105,6 +125,7 @@ class HostFileSystem:
             table[point] = m if isinstance(m, Mount) else Mount(os.fspath(m))
         self._mounts = table
         self._mount_fds: dict[str, int] = {}
+        self._fds: FdTable[_Handle] = FdTable(max_open_fds)
         for point, m in table.items():
             try:
                 self._mount_fds[point] = os.open(m.host_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
@@ -113,7 +134,10 @@ class HostFileSystem:
                 raise ConfigError(
                     f"HostFileSystem: cannot open mount {point!r} -> {m.host_dir!r}: {e.strerror}") from None
         self.allow_hardlinks = allow_hardlinks
-        self._fds: FdTable[_Handle] = FdTable(max_open_fds)
+        self.max_file_bytes = max_file_bytes
+        self.max_bytes = max_bytes
+        self._grown = 0
+        self._lock = threading.Lock()
 
     def __enter__(self) -> HostFileSystem:
         return self
@@ -123,7 +147,7 @@ class HostFileSystem:
 
     def close_all(self) -> None:
         """Close the mount roots and every open guest handle (the provider is unusable after)."""
-        for fd in list(getattr(self, "_fds", ())):
+        for fd in list(self._fds):
             os.close(self._fds.pop(fd).fd)
         for fd in self._mount_fds.values():
             os.close(fd)
@@ -132,17 +156,22 @@ class HostFileSystem:
     # ---- the walk --------------------------------------------------------------------------
 
     @contextmanager
-    def _walk(self, path: str, syscall: str, *, follow_last: bool = True, strict: bool = True,
-              ) -> Iterator[_Target]:
+    def _walk(self, path: str, syscall: str, *, follow_last: bool = True) -> Iterator[_Target]:
+        """Walk once, holding a descriptor of every directory on the way (closed on exit).
+
+        Never raises for a missing or non-directory component: the caller decides on
+        ``_Target.path`` first and raises ``_Target.error`` after, so a refused area looks the
+        same whether or not something exists there.
+        """
         check_path(path, syscall)
         opened: list[int] = []
         try:
-            yield self._do_walk(path, syscall, follow_last, strict, opened)
+            yield self._do_walk(path, syscall, follow_last, opened)
         finally:
             for fd in opened:
                 os.close(fd)
 
-    def _do_walk(self, path: str, syscall: str, follow_last: bool, strict: bool, opened: list[int]) -> _Target:
+    def _do_walk(self, path: str, syscall: str, follow_last: bool, opened: list[int]) -> _Target:
         parts = deque(split_parts(path))
         names: list[str] = []
         fds: list[int] = [self._mount_fds["/"]]
@@ -163,6 +192,11 @@ class HostFileSystem:
                 fds.append(fd)
                 mounts.append(mounts[-1])
             names.append(name)
+
+        def missing(cur: int, name: str, code: str | None) -> _Target:
+            rest = tuple(parts)
+            full = posixpath.normpath("/".join(["", *names, name, *rest]))
+            return _Target(cur, name, full, mounts[-1], None, code, rest)
 
         while parts:
             name = parts.popleft()
@@ -186,16 +220,12 @@ class HostFileSystem:
             except FileNotFoundError:
                 info = None
             except OSError as e:
-                if e.errno == errno.ENOTDIR and not strict:
+                if e.errno == errno.ENOTDIR:
                     info = None
                 else:
                     raise _os_error(e, syscall, path) from None
             if info is None:
-                if last:
-                    return _Target(cur, name, guest, mounts[-1], None)
-                if not strict:
-                    return _Target(cur, name, posixpath.normpath("/".join([guest, *parts])), mounts[-1], None)
-                raise fs_error("ENOENT", syscall, path)
+                return missing(cur, name, None if last else "ENOENT")
             if st.S_ISLNK(info.st_mode) and (follow_last or not last):
                 hops += 1
                 if hops > SYMLOOP_MAX:
@@ -213,9 +243,8 @@ class HostFileSystem:
             if last:
                 return _Target(cur, name, guest, mounts[-1], info)
             if not st.S_ISDIR(info.st_mode):
-                if not strict:
-                    return _Target(cur, name, posixpath.normpath("/".join([guest, *parts])), mounts[-1], None)
-                raise fs_error("ENOTDIR", syscall, path)
+                t = missing(cur, name, "ENOTDIR")
+                return _Target(cur, name, t.path, t.mount, None, "ENOTDIR", t.rest)
             push_dir(name, cur)
         return self._here(names, fds, mounts)
 
@@ -224,17 +253,27 @@ class HostFileSystem:
         fd = fds[-1]
         return _Target(fd, ".", "/" + "/".join(names), mounts[-1], os.stat(".", dir_fd=fd))
 
-    def _existing(self, t: _Target, syscall: str, path: str) -> os.stat_result:
+    def _existing(self, t: _Target, syscall: str, path: str, dest: str | None = None) -> os.stat_result:
+        """After the decision: what is there, or the error a strict walk gives."""
+        if t.error is not None:
+            raise fs_error(t.error, syscall, path, dest)
         if t.lstat is None:
-            raise fs_error("ENOENT", syscall, path)
+            raise fs_error("ENOENT", syscall, path, dest)
         return t.lstat
+
+    def _creatable(self, t: _Target, syscall: str, path: str, dest: str | None = None) -> None:
+        if t.error is not None:
+            raise fs_error(t.error, syscall, path, dest)
 
     def _writable(self, t: _Target, syscall: str, path: str) -> None:
         if self._mounts[t.mount].read_only:
             raise fs_error("EROFS", syscall, path)
 
     def _open_file(self, t: _Target, flags: int, syscall: str, path: str, mode: int = 0o666) -> int:
-        """Open a regular file beneath ``t.dir_fd``; refuse links, non-regular files and hard links."""
+        """Open a regular file beneath ``t.dir_fd``; refuse links, non-regular files and hard links.
+
+        ``O_NOFOLLOW`` makes a name swapped for a link since the walk fail with ``ELOOP``.
+        """
         try:
             fd = os.open(t.name, flags | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, mode, dir_fd=t.dir_fd)
         except OSError as e:
@@ -253,26 +292,42 @@ class HostFileSystem:
             raise
         return fd
 
+    def _bound(self, fd: int, end: int, syscall: str, path: str) -> None:
+        """Refuse a size beyond the caps before the kernel commits anything (sparse files included)."""
+        if end > self.max_file_bytes:
+            raise fs_error("EFBIG", syscall, path)
+        if self.max_bytes is not None:
+            grow = end - os.fstat(fd).st_size
+            with self._lock:
+                if grow > 0 and self._grown + grow > self.max_bytes:
+                    raise fs_error("ENOSPC", syscall, path)
+                self._grown += max(grow, 0)
+
     # ---- FileSystemProvider ----------------------------------------------------------------
 
     def resolve(self, path: str, *, follow_last: bool = True) -> str:
-        with self._walk(path, "resolve", follow_last=follow_last, strict=False) as t:
+        with self._walk(path, "resolve", follow_last=follow_last) as t:
             return t.path
 
-    def realpath(self, path: str) -> str:
+    def realpath(self, path: str, *, check: FsCheck = no_check) -> str:
         with self._walk(path, "realpath") as t:
+            check("stat", t.path)
             self._existing(t, "realpath", path)
             return t.path
 
-    def exists(self, path: str) -> bool:
+    def exists(self, path: str, *, check: FsCheck = no_check) -> bool:
         try:
             with self._walk(path, "access") as t:
-                return t.lstat is not None
-        except GuestError:
+                check("exists", t.path)
+                return t.lstat is not None and t.error is None
+        except GuestError as e:
+            if e.code == "EACCES":
+                raise
             return False
 
-    def read_file(self, path: str) -> bytes:
+    def read_file(self, path: str, *, check: FsCheck = no_check) -> bytes:
         with self._walk(path, "open") as t:
+            check("read", t.path)
             self._existing(t, "open", path)
             fd = self._open_file(t, os.O_RDONLY, "open", path)
         try:
@@ -281,7 +336,7 @@ class HostFileSystem:
                 raise fs_error("EFBIG", "read", path, detail="file too large to read at once")
             chunks: list[bytes] = []
             total = 0
-            while chunk := os.read(fd, 1 << 20):
+            while chunk := os.read(fd, max(size + 1, 1 << 16) if total == 0 else 1 << 20):
                 total += len(chunk)
                 if total > MAX_READ_BYTES:
                     raise fs_error("EFBIG", "read", path, detail="file too large to read at once")
@@ -290,12 +345,18 @@ class HostFileSystem:
         finally:
             os.close(fd)
 
-    def write_file(self, path: str, data: bytes | str, *, append: bool = False) -> None:
+    def write_file(self, path: str, data: bytes | str, *, append: bool = False, exclusive: bool = False,
+                   check: FsCheck = no_check) -> None:
         raw = to_bytes(data)
         with self._walk(path, "open") as t:
+            check("write", t.path)
+            self._creatable(t, "open", path)
             self._writable(t, "open", path)
-            fd = self._open_file(t, os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else 0), "open", path)
+            flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else 0) | (os.O_EXCL if exclusive else 0)
+            fd = self._open_file(t, flags, "open", path)
         try:
+            end = (os.fstat(fd).st_size if append else 0) + len(raw)
+            self._bound(fd, end, "write", path)
             if not append:
                 os.ftruncate(fd, 0)  # only after the hard-link check: O_TRUNC would clobber first
             view = memoryview(raw)
@@ -306,32 +367,48 @@ class HostFileSystem:
         finally:
             os.close(fd)
 
-    def mkdir(self, path: str, *, recursive: bool = False, mode: int = 0o777) -> None:
-        check_path(path, "mkdir")
-        if recursive:
-            parts = split_parts(posixpath.normpath(path))
-            for i in range(1, len(parts) + 1):
-                sub = "/" + "/".join(parts[:i])
-                with self._walk(sub, "mkdir") as t:
-                    if t.lstat is None:
-                        self._mkdir_at(t, mode, path)
-                    elif not st.S_ISDIR(t.lstat.st_mode):
-                        raise fs_error("EEXIST" if i == len(parts) else "ENOTDIR", "mkdir", path)
-            return
+    def mkdir(self, path: str, *, recursive: bool = False, mode: int = 0o777,
+              check: FsCheck = no_check) -> str | None:
+        """Create a directory; with ``recursive`` every missing ancestor in ONE walk, each decided.
+
+        Returns the first directory created (Node's ``mkdirSync(..., {recursive: true})``).
+        """
         with self._walk(path, "mkdir") as t:
+            check("mkdir", t.path)
             if t.lstat is not None:
+                if recursive and st.S_ISDIR(t.lstat.st_mode):
+                    return None
                 raise fs_error("EEXIST", "mkdir", path)
-            self._mkdir_at(t, mode, path)
+            if t.error == "ENOTDIR" or (t.error is not None and not recursive):
+                raise fs_error(t.error, "mkdir", path)
+            self._writable(t, "mkdir", path)
+            if ".." in t.rest:
+                raise fs_error("ENOENT", "mkdir", path)
+            todo = (t.name, *t.rest)
+            base = t.path.split("/")[: len(t.path.split("/")) - len(todo)]
+            dir_fd, first = t.dir_fd, None
+            opened: list[int] = []
+            try:
+                for i, name in enumerate(todo):
+                    where = "/".join([*base, *todo[: i + 1]])
+                    if i:
+                        check("mkdir", where)
+                    try:
+                        os.mkdir(name, mode & 0o777, dir_fd=dir_fd)
+                        first = first or where
+                        if i < len(todo) - 1:
+                            dir_fd = os.open(name, _O_DIR, dir_fd=dir_fd)
+                            opened.append(dir_fd)
+                    except OSError as e:
+                        raise _os_error(e, "mkdir", path) from None
+            finally:
+                for fd in opened:
+                    os.close(fd)
+            return first
 
-    def _mkdir_at(self, t: _Target, mode: int, path: str) -> None:
-        self._writable(t, "mkdir", path)
-        try:
-            os.mkdir(t.name, mode & 0o777, dir_fd=t.dir_fd)
-        except OSError as e:
-            raise _os_error(e, "mkdir", path) from None
-
-    def readdir(self, path: str) -> list[DirEntry]:
+    def readdir(self, path: str, *, check: FsCheck = no_check) -> list[DirEntry]:
         with self._walk(path, "scandir") as t:
+            check("readdir", t.path)
             info = self._existing(t, "scandir", path)
             if not st.S_ISDIR(info.st_mode):
                 raise fs_error("ENOTDIR", "scandir", path)
@@ -346,16 +423,15 @@ class HostFileSystem:
             os.close(fd)
         return sorted(out, key=lambda e: e.name)
 
-    def stat(self, path: str, *, follow: bool = True) -> StatResult:
+    def stat(self, path: str, *, follow: bool = True, check: FsCheck = no_check) -> StatResult:
         syscall = "stat" if follow else "lstat"
         with self._walk(path, syscall, follow_last=follow) as t:
-            s = self._existing(t, syscall, path)
-        return StatResult(_kind(s.st_mode), s.st_size, s.st_mode, s.st_nlink, s.st_ino, s.st_uid, s.st_gid,
-                          s.st_atime_ns / 1e6, s.st_mtime_ns / 1e6, s.st_ctime_ns / 1e6,
-                          getattr(s, "st_birthtime", s.st_ctime) * 1000.0)
+            check("stat", t.path)
+            return _stat_result(self._existing(t, syscall, path))
 
-    def _remove(self, path: str, syscall: str, *, want_dir: bool) -> None:
+    def _remove(self, path: str, syscall: str, *, want_dir: bool, check: FsCheck) -> None:
         with self._walk(path, syscall, follow_last=False) as t:
+            check("rm", t.path)
             info = self._existing(t, syscall, path)
             if t.name == ".":
                 raise fs_error("EPERM", syscall, path, detail="operation not permitted (mount point)")
@@ -373,60 +449,200 @@ class HostFileSystem:
             except OSError as e:
                 raise _os_error(e, syscall, path) from None
 
-    def unlink(self, path: str) -> None:
-        self._remove(path, "unlink", want_dir=False)
+    def unlink(self, path: str, *, check: FsCheck = no_check) -> None:
+        self._remove(path, "unlink", want_dir=False, check=check)
 
-    def rmdir(self, path: str) -> None:
-        self._remove(path, "rmdir", want_dir=True)
+    def rmdir(self, path: str, *, check: FsCheck = no_check) -> None:
+        self._remove(path, "rmdir", want_dir=True, check=check)
 
-    def rm(self, path: str, *, recursive: bool = False, force: bool = False) -> None:
-        remove_path(self, path, recursive=recursive, force=force)
+    def _tree(self, dir_fd: int, path: str, check: FsCheck | None, remove: bool) -> int:
+        """Depth-first over the directory open as ``dir_fd``: decide on every entry (``check``) or
+        remove every entry (``remove``); each directory is opened relative to its parent's descriptor,
+        without following links, so the walk never leaves the tree. Returns the entries seen."""
+        seen = 0
+        stack: list[tuple[int, str, list[tuple[str, bool]]]] = []
 
-    def rename(self, src: str, dst: str) -> None:
+        def listing(fd: int) -> list[tuple[str, bool]]:
+            with os.scandir(fd) as it:
+                return [(e.name, e.is_dir(follow_symlinks=False)) for e in it]
+
+        opened: list[int] = []
+        try:
+            stack.append((dir_fd, path, listing(dir_fd)))
+            while stack:
+                fd, dpath, todo = stack[-1]
+                if not todo:
+                    stack.pop()
+                    if stack and remove:
+                        os.rmdir(dpath.rsplit("/", 1)[1], dir_fd=stack[-1][0])
+                    if fd != dir_fd:
+                        os.close(fd)
+                        opened.remove(fd)
+                    continue
+                name, is_dir = todo.pop()
+                where = dpath.rstrip("/") + "/" + name
+                seen += 1
+                if seen > MAX_TREE_ENTRIES:
+                    raise fs_error("EXDEV", "rm", path, detail="tree too large to move or remove in one step")
+                if check is not None:
+                    check("rm", where)
+                if is_dir:
+                    sub = os.open(name, _O_DIR, dir_fd=fd)
+                    opened.append(sub)
+                    stack.append((sub, where, listing(sub)))
+                elif remove:
+                    os.unlink(name, dir_fd=fd)
+        except OSError as e:
+            raise _os_error(e, "rm", path) from None
+        finally:
+            for fd in opened:
+                os.close(fd)
+        return seen
+
+    def rm(self, path: str, *, recursive: bool = False, force: bool = False, check: FsCheck = no_check) -> None:
+        with self._walk(path, "rm", follow_last=False) as t:
+            check("rm", t.path)
+            if t.lstat is None:
+                if force and (t.error or "ENOENT") in ("ENOENT", "ENOTDIR"):
+                    return
+                self._existing(t, "rm", path)
+            assert t.lstat is not None
+            if not st.S_ISDIR(t.lstat.st_mode):
+                self._writable(t, "rm", path)
+                try:
+                    os.unlink(t.name, dir_fd=t.dir_fd)
+                except OSError as e:
+                    raise _os_error(e, "rm", path) from None
+                return
+            if not recursive:
+                raise GuestError("ERR_FS_EISDIR", f"Path is a directory: rm returned EISDIR (is a directory) {path}",
+                                 syscall="rm", path=path, name="SystemError")
+            if t.name == ".":
+                raise fs_error("EPERM", "rm", path, detail="operation not permitted (mount point)")
+            self._writable(t, "rm", path)
+            try:
+                fd = os.open(t.name, _O_DIR, dir_fd=t.dir_fd)
+            except OSError as e:
+                raise _os_error(e, "rm", path) from None
+            try:
+                self._tree(fd, t.path, check, remove=False)  # every entry decided before anything goes
+                self._tree(fd, t.path, None, remove=True)
+                os.rmdir(t.name, dir_fd=t.dir_fd)
+            except OSError as e:
+                raise _os_error(e, "rm", path) from None
+            finally:
+                os.close(fd)
+
+    def rename(self, src: str, dst: str, *, check: FsCheck = no_check) -> None:
         with self._walk(src, "rename", follow_last=False) as s, self._walk(dst, "rename", follow_last=False) as d:
-            self._existing(s, "rename", src)
+            check("rename", s.path)
+            check("read", s.path)
+            check("rename", d.path)
+            info = self._existing(s, "rename", src, dst)
+            self._creatable(d, "rename", src, dst)
             if s.mount != d.mount:
                 raise fs_error("EXDEV", "rename", src, dst)
             if s.name == "." or d.name == ".":
                 raise fs_error("EPERM", "rename", src, dst)
             self._writable(s, "rename", src)
+            if st.S_ISDIR(info.st_mode):
+                self._decide_move(s, d, check)
             try:
                 os.rename(s.name, d.name, src_dir_fd=s.dir_fd, dst_dir_fd=d.dir_fd)
             except OSError as e:
                 raise _os_error(e, "rename", src, dst) from None
 
-    def copy_file(self, src: str, dst: str) -> None:
-        data = self.read_file(src)
-        with self._walk(dst, "copyfile") as t:
-            self._writable(t, "copyfile", dst)
-        self.write_file(dst, data)
+    def _decide_move(self, s: _Target, d: _Target, check: FsCheck) -> None:
+        """A directory rename moves its whole tree: decide on every entry at both places."""
+        if check is no_check:
+            return
+        old_root, new_root = s.path.rstrip("/"), d.path.rstrip("/")
 
-    def symlink(self, target: str, path: str) -> None:
+        def both(op: str, where: str) -> None:
+            check("rename", where)
+            check("read", where)
+            check("rename", new_root + where[len(old_root):])
+
+        try:
+            fd = os.open(s.name, _O_DIR, dir_fd=s.dir_fd)
+        except OSError as e:
+            raise _os_error(e, "rename", s.path) from None
+        try:
+            self._tree(fd, s.path, both, remove=False)
+        finally:
+            os.close(fd)
+
+    def copy_file(self, src: str, dst: str, *, exclusive: bool = False, check: FsCheck = no_check) -> None:
+        with self._walk(src, "copyfile") as s:
+            check("read", s.path)
+            with self._walk(dst, "copyfile") as d:  # the destination as it will be opened: links followed
+                check("write", d.path)
+                self._existing(s, "copyfile", src, dst)
+                self._creatable(d, "copyfile", src, dst)
+                sfd = self._open_file(s, os.O_RDONLY, "copyfile", src)
+                try:
+                    self._writable(d, "copyfile", dst)
+                    sinfo = os.fstat(sfd)
+                    if d.lstat is not None and (d.lstat.st_ino, d.lstat.st_dev) == (sinfo.st_ino, sinfo.st_dev):
+                        return
+                    flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if exclusive else 0)
+                    dfd = self._open_file(d, flags, "copyfile", dst, sinfo.st_mode & 0o777)
+                    try:
+                        self._bound(dfd, sinfo.st_size, "copyfile", dst)
+                        os.ftruncate(dfd, 0)
+                        while chunk := os.read(sfd, 1 << 20):
+                            view = memoryview(chunk)
+                            while view:
+                                view = view[os.write(dfd, view):]
+                    except OSError as e:
+                        raise _os_error(e, "copyfile", src, dst) from None
+                    finally:
+                        os.close(dfd)
+                finally:
+                    os.close(sfd)
+
+    def symlink(self, target: str, path: str, *, check: FsCheck = no_check) -> None:
         if not isinstance(target, str) or "\x00" in target or not target:
             raise fs_error("EINVAL", "symlink", path)
         with self._walk(path, "symlink", follow_last=False) as t:
+            check("symlink", t.path)
+            base = t.path.rsplit("/", 1)[0] or "/"
+            aim = target if target.startswith("/") else base.rstrip("/") + "/" + target
+            try:
+                with self._walk(aim, "symlink") as a:  # walked, never folded lexically
+                    check("symlink", a.path)
+            except GuestError as e:
+                if e.code not in ("ELOOP", "ENAMETOOLONG"):
+                    raise
             if t.lstat is not None:
                 raise fs_error("EEXIST", "symlink", target, path)
+            self._creatable(t, "symlink", path)
             self._writable(t, "symlink", path)
             try:
                 os.symlink(target, t.name, dir_fd=t.dir_fd)
             except OSError as e:
                 raise _os_error(e, "symlink", target, path) from None
 
-    def readlink(self, path: str) -> str:
+    def readlink(self, path: str, *, check: FsCheck = no_check) -> str:
         with self._walk(path, "readlink", follow_last=False) as t:
+            check("readlink", t.path)
             info = self._existing(t, "readlink", path)
             if not st.S_ISLNK(info.st_mode):
                 raise fs_error("EINVAL", "readlink", path)
             return os.readlink(t.name, dir_fd=t.dir_fd)
 
-    def link(self, existing: str, new: str) -> None:
-        if not self.allow_hardlinks:
-            raise fs_error("EPERM", "link", existing, new, detail="operation not permitted (hard links disabled)")
+    def link(self, existing: str, new: str, *, check: FsCheck = no_check) -> None:
         with self._walk(existing, "link", follow_last=False) as s:
             # the kernel's order: the whole source path first, then the new name's parent
-            info = self._existing(s, "link", existing)
+            check("link", s.path)
+            check("read", s.path)
             with self._walk(new, "link", follow_last=False) as d:
+                check("link", d.path)
+                if not self.allow_hardlinks:
+                    raise fs_error("EPERM", "link", existing, new,
+                                   detail="operation not permitted (hard links disabled)")
+                info = self._existing(s, "link", existing, new)
+                self._creatable(d, "link", existing, new)
                 self._link_at(s, d, info, existing, new)
 
     def _link_at(self, s: _Target, d: _Target, info: os.stat_result, existing: str, new: str) -> None:
@@ -443,9 +659,10 @@ class HostFileSystem:
             raise _os_error(e, "link", existing, new) from None
 
     @contextmanager
-    def _meta_fd(self, path: str, syscall: str) -> Iterator[int]:
-        """An O_PATH-free handle for metadata changes: the resolved entry, opened without following."""
+    def _meta_fd(self, path: str, syscall: str, op: str, check: FsCheck) -> Iterator[int]:
+        """A handle for metadata changes: the resolved entry, opened without following, decided first."""
         with self._walk(path, syscall) as t:
+            check(op, t.path)
             info = self._existing(t, syscall, path)
             self._writable(t, syscall, path)
             flags = _O_DIR if st.S_ISDIR(info.st_mode) else os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
@@ -466,32 +683,34 @@ class HostFileSystem:
         finally:
             os.close(fd)
 
-    def chmod(self, path: str, mode: int) -> None:
-        with self._meta_fd(path, "chmod") as fd:
+    def chmod(self, path: str, mode: int, *, check: FsCheck = no_check) -> None:
+        with self._meta_fd(path, "chmod", "chmod", check) as fd:
             os.fchmod(fd, check_length(mode, "mode") & 0o7777)
 
-    def chown(self, path: str, uid: int, gid: int) -> None:
-        with self._meta_fd(path, "chown") as fd:
+    def chown(self, path: str, uid: int, gid: int, *, check: FsCheck = no_check) -> None:
+        with self._meta_fd(path, "chown", "chown", check) as fd:
             os.fchown(fd, check_length(uid, "uid"), check_length(gid, "gid"))
 
-    def utimes(self, path: str, atime_s: float, mtime_s: float) -> None:
-        with self._meta_fd(path, "utime") as fd:
+    def utimes(self, path: str, atime_s: float, mtime_s: float, *, check: FsCheck = no_check) -> None:
+        with self._meta_fd(path, "utime", "utimes", check) as fd:
             os.utime(fd, (float(atime_s), float(mtime_s)))
 
-    def truncate(self, path: str, length: int = 0) -> None:
+    def truncate(self, path: str, length: int = 0, *, check: FsCheck = no_check) -> None:
         n = check_length(length)
         with self._walk(path, "open") as t:
+            check("truncate", t.path)
             self._existing(t, "open", path)
             self._writable(t, "open", path)
             fd = self._open_file(t, os.O_WRONLY, "open", path)
         try:
+            self._bound(fd, n, "ftruncate", path)
             os.ftruncate(fd, n)
         except OSError as e:
             raise _os_error(e, "ftruncate", path) from None
         finally:
             os.close(fd)
 
-    def open(self, path: str, flags: str = "r", mode: int = 0o666) -> int:
+    def open(self, path: str, flags: str = "r", mode: int = 0o666, *, check: FsCheck = no_check) -> int:
         fl = parse_flags(flags)
         if len(self._fds) >= self._fds.max_open:
             raise fs_error("EMFILE", "open", path)
@@ -499,6 +718,14 @@ class HostFileSystem:
         os_flags |= (os.O_CREAT if fl.create else 0) | (os.O_EXCL if fl.exclusive else 0)
         os_flags |= os.O_APPEND if fl.append else 0
         with self._walk(path, "open") as t:
+            if fl.readable:
+                check("read", t.path)
+            if fl.writable:
+                check("write", t.path)
+            if fl.create:
+                self._creatable(t, "open", path)
+            else:
+                self._existing(t, "open", path)
             if fl.writable:
                 self._writable(t, "open", path)
             if t.lstat is not None and st.S_ISDIR(t.lstat.st_mode):
@@ -510,11 +737,18 @@ class HostFileSystem:
                     fd = os.open(t.name, _O_DIR, dir_fd=t.dir_fd)
                 except OSError as e:
                     raise _os_error(e, "open", path) from None
-                return self._fds.add(_Handle(fd, path, True, False), path)
+                return self._add(_Handle(fd, t.path, True, False), path)
             fd = self._open_file(t, os_flags, "open", path, check_length(mode, "mode") & 0o777)
         if fl.truncate:
             os.ftruncate(fd, 0)
-        return self._fds.add(_Handle(fd, path, fl.readable, fl.writable), path)
+        return self._add(_Handle(fd, t.path, fl.readable, fl.writable), path)
+
+    def _add(self, h: _Handle, path: str) -> int:
+        try:
+            return self._fds.add(h, path)
+        except GuestError:
+            os.close(h.fd)
+            raise
 
     def read(self, fd: int, length: int, position: int | None = None) -> bytes:
         h = self._fds.get(fd, "read")
@@ -534,11 +768,31 @@ class HostFileSystem:
             raise fs_error("EBADF", "write")
         raw = to_bytes(data)
         try:
+            start = os.lseek(h.fd, 0, os.SEEK_CUR) if position is None else check_length(position, "position")
+            self._bound(h.fd, start + len(raw), "write", h.path)
             if position is None:
                 return os.write(h.fd, raw)
-            return os.pwrite(h.fd, raw, check_length(position, "position"))
+            return os.pwrite(h.fd, raw, start)
         except OSError as e:
             raise _os_error(e, "write", h.path) from None
+
+    def fstat(self, fd: int) -> StatResult:
+        h = self._fds.get(fd, "fstat")
+        try:
+            return _stat_result(os.fstat(h.fd))
+        except OSError as e:
+            raise _os_error(e, "fstat", h.path) from None
+
+    def ftruncate(self, fd: int, length: int = 0) -> None:
+        h = self._fds.get(fd, "ftruncate")
+        if not h.writable:
+            raise fs_error("EBADF", "ftruncate")
+        n = check_length(length)
+        try:
+            self._bound(h.fd, n, "ftruncate", h.path)
+            os.ftruncate(h.fd, n)
+        except OSError as e:
+            raise _os_error(e, "ftruncate", h.path) from None
 
     def close(self, fd: int) -> None:
         os.close(self._fds.pop(fd).fd)
@@ -546,3 +800,26 @@ class HostFileSystem:
     @property
     def open_fd_count(self) -> int:
         return len(self._fds)
+
+    def open_host_dir(self, path: str) -> tuple[str, int]:
+        """``(canonical guest path, new O_DIRECTORY descriptor)`` of the directory guest ``path`` leads to.
+
+        For running a child process there (its cwd is entered through the descriptor, so nothing
+        is re-walked by path); the caller closes the descriptor.
+        """
+        with self._walk(path, "chdir") as t:
+            error = getattr(t, "error", None)
+            if error is not None or t.lstat is None:
+                raise fs_error(error or "ENOENT", "chdir", path)
+            if not st.S_ISDIR(t.lstat.st_mode):
+                raise fs_error("ENOTDIR", "chdir", path)
+            try:
+                return t.path, os.open(t.name, _O_DIR, dir_fd=t.dir_fd)
+            except OSError as e:
+                raise _os_error(e, "chdir", path) from None
+
+
+def _stat_result(s: os.stat_result) -> StatResult:
+    return StatResult(_kind(s.st_mode), s.st_size, s.st_mode, s.st_nlink, s.st_ino, s.st_uid, s.st_gid,
+                      s.st_atime_ns / 1e6, s.st_mtime_ns / 1e6, s.st_ctime_ns / 1e6,
+                      getattr(s, "st_birthtime", s.st_ctime) * 1000.0)
