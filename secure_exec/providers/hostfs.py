@@ -801,16 +801,17 @@ class HostFileSystem:
     def open_fd_count(self) -> int:
         return len(self._fds)
 
-    def open_host_dir(self, path: str) -> tuple[str, int]:
+    def open_host_dir(self, path: str, *, check: FsCheck = no_check) -> tuple[str, int]:
         """``(canonical guest path, new O_DIRECTORY descriptor)`` of the directory guest ``path`` leads to.
 
         For running a child process there (its cwd is entered through the descriptor, so nothing
-        is re-walked by path); the caller closes the descriptor.
+        is re-walked by path); decided as ``readdir`` inside the one walk; the caller closes the
+        descriptor.
         """
         with self._walk(path, "chdir") as t:
-            error = getattr(t, "error", None)
-            if error is not None or t.lstat is None:
-                raise fs_error(error or "ENOENT", "chdir", path)
+            check("readdir", t.path)
+            if t.error is not None or t.lstat is None:
+                raise fs_error(t.error or "ENOENT", "chdir", path)
             if not st.S_ISDIR(t.lstat.st_mode):
                 raise fs_error("ENOTDIR", "chdir", path)
             try:

@@ -33,9 +33,11 @@ from secure_exec.bridge.paths import guest_path
 from secure_exec.errors import GuestError, node_message
 from secure_exec.policy.guards import is_safe_env, launcher_name
 from secure_exec.policy.launchers import MAX_DEPTH, UNWRAPPED, LauncherError, unwrap_once
-from secure_exec.policy.requests import ChildProcessAccessRequest, EnvAccessRequest, FsAccessRequest
+from secure_exec.policy.requests import ChildProcessAccessRequest, EnvAccessRequest
+from secure_exec.providers.fsutil import FsCheck
 from secure_exec.providers.protocols import CommandExecutor
 from secure_exec.providers.types import CommandResult
+from secure_exec.runtime.ops.fs_ops import FsCall
 from secure_exec.runtime.session import Session
 
 MAX_ARGS = 4096
@@ -46,7 +48,7 @@ MAX_INPUT = 16 * 2**20
 class HostDirectories(Protocol):
     """A filesystem provider whose guest directories are real host directories (``HostFileSystem``)."""
 
-    def open_host_dir(self, path: str) -> tuple[str, int]: ...
+    def open_host_dir(self, path: str, *, check: FsCheck) -> tuple[str, int]: ...
 
 
 def _spec(s: Session, a: dict[str, Any]) -> tuple[CommandExecutor, str, ChildProcessAccessRequest, dict[str, Any]]:
@@ -136,21 +138,15 @@ def _open_cwd(s: Session, command: str, cwd: str, raw: str, explicit: bool) -> i
             return None
         raise GuestError("ENOSYS", node_message("ENOSYS", syscall, raw, "function not implemented (the filesystem "
                                                 "has no host directory for this cwd)"), syscall=syscall, path=raw)
-    try:
-        resolved = fs.resolve(cwd)
-    except GuestError:
-        resolved = cwd  # decide on the lexical path first: a refused area reveals nothing
-    s.gate.authorize(FsAccessRequest("readdir", resolved, requested=raw), capability="fs", op="readdir",
-                     resource=resolved, requested=raw, syscall=syscall, guest_path=raw)
-    try:
-        where, fd = fs.open_host_dir(resolved)
-    except GuestError as e:
-        raise GuestError(e.code, node_message(e.code, syscall, raw, "cannot use this cwd"), syscall=syscall,
-                         path=raw) from None
-    if where != resolved:  # changed between the decision and the open: refuse rather than guess
-        os.close(fd)
-        raise GuestError("EACCES", node_message("EACCES", syscall, raw, "permission denied"), syscall=syscall,
-                         path=raw)
+    # one walk: decided (as readdir) on the directory the descriptor will really be
+    with FsCall(s, "readdir", syscall, cwd) as c:
+        try:
+            _where, fd = fs.open_host_dir(c.path, check=c.check)
+        except GuestError as e:
+            if e.code == "EACCES":
+                raise
+            raise GuestError(e.code, node_message(e.code, syscall, raw, "cannot use this cwd"), syscall=syscall,
+                             path=raw) from None
     return fd
 
 
