@@ -1,18 +1,26 @@
-"""``fs.*`` bridge ops: guest path -> resolved path -> policy + audit -> filesystem provider.
+"""``fs.*`` bridge ops: guest path -> provider walk -> policy + audit on that object -> act on it.
 
-The policy is asked about the path the provider will really touch: symlinks are resolved by the
-provider first (``follow_last=False`` for ops that act on a link itself), and two-path ops (rename,
-copy, link, symlink) check both ends, the symlink's *target* included, so a link cannot smuggle an
-unreadable file into an allowed folder. Errors keep Node's shape and the guest's own path.
+The bridge never decides on a path string it computed itself. It hands the provider a ``check``
+(``FsCall``); the provider walks the guest path to the object it will act on, asks ``check(op,
+canonical path)`` for that object -- every link of a hard-linked file, both real ends of a two-path
+op, every entry of a tree it moves or removes -- and then acts on exactly that object. A provider
+that returns without asking is refused (EIO), so a forgotten decision is loud, not an allow.
+
+``OP_TABLE`` records, for every fs op, what handle the provider acts on; ``tests/test_fs_contract.py``
+walks it and proves each op is decided on that handle. Descriptor ops act on the provider's
+descriptor and are audited under the decision of the ``open`` that created it.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import posixpath
+import time
 from collections.abc import Callable
+from types import TracebackType
 from typing import Any
+
+import attrs
 
 from secure_exec.bridge.dispatch import Dispatcher
 from secure_exec.bridge.gate import Operation, OperationScope
@@ -25,7 +33,49 @@ from secure_exec.runtime.session import MAX_OPEN_FDS, Session
 
 MAX_FILE_BYTES = 64 * 2**20
 MAX_READ_CHUNK = 8 * 2**20
-FD_EXEMPT = "acts on a descriptor that fs.open authorised and audited; only this session's own fds are accepted"
+MAX_MODULE_BYTES = 8 * 2**20
+FD_EXEMPT = ("acts on the provider's descriptor that fs.open decided (never on its path); each call is audited "
+             "as an outcome under that open's decision id; only this session's own descriptors are accepted")
+
+OP_TABLE: dict[str, str] = {
+    # bridge op -> the handle the provider acts on, and so the location it must be decided on
+    "fs.readFile": "target",        # the file the path leads to, links followed
+    "fs.writeFile": "target",       # the file that will be opened for writing (O_CREAT follows a dangling link)
+    "fs.mkdir": "entry",            # every directory created
+    "fs.readdir": "target",
+    "fs.stat": "target",            # "entry" for lstat (follow: false)
+    "fs.access": "target",
+    "fs.unlink": "entry",           # the name itself, never the link's target
+    "fs.rmdir": "entry",
+    "fs.rm": "entry",               # and every entry beneath it
+    "fs.readlink": "entry",
+    "fs.realpath": "target",
+    "fs.chmod": "target",
+    "fs.chown": "target",
+    "fs.utimes": "target",
+    "fs.truncate": "target",
+    "fs.rename": "entry",           # both ends, and every entry a directory carries, at both places
+    "fs.copyFile": "target",        # the source read, the destination as it will be opened
+    "fs.link": "entry",             # the source name and the new name
+    "fs.symlink": "entry",          # the new name (and, defensively, where the target leads now)
+    "fs.open": "target",
+    "module.stat": "target",        # decided as "import", never as "read"
+    "module.read": "target",
+    "fs.read": "descriptor",        # the descriptor fs.open returned, never its path
+    "fs.write": "descriptor",
+    "fs.fstat": "descriptor",
+    "fs.ftruncate": "descriptor",
+    "fs.close": "descriptor",
+}
+
+
+@attrs.define
+class OpenFile:
+    """One descriptor this session opened: where it was decided, under which decision."""
+
+    path: str
+    writable: bool
+    op_id: str
 
 
 def _fs(s: Session, syscall: str, path: str | None) -> FileSystemProvider:
@@ -35,12 +85,125 @@ def _fs(s: Session, syscall: str, path: str | None) -> FileSystemProvider:
     return fs
 
 
-def _as_guest(err: GuestError, resolved: str, raw: str) -> GuestError:
+def _spell(err: GuestError, norm: str, raw: str) -> GuestError:
     """Report the guest's own spelling of a path, as Node does."""
-    if err.path == resolved and resolved != raw:
-        err.message = err.message.replace(f"'{resolved}'", f"'{raw}'")
-        err.path = raw
+    if norm != raw:
+        if err.path == norm:
+            err.message = err.message.replace(f"'{norm}'", f"'{raw}'")
+            err.path = raw
+        elif err.dest == norm:
+            err.message = err.message.replace(f"'{norm}'", f"'{raw}'")
+            err.dest = raw
     return err
+
+
+class FsCall:
+    """One guest filesystem operation: its ``check`` for the provider, and its audit.
+
+    ``with FsCall(s, "read", "open", raw) as c: c.fs.read_file(c.path, check=c.check)``. The first
+    decision's id ties the outcome event to it; every further decision (other links, both ends,
+    tree entries) is its own audited event. An error the provider raises before any decision is
+    reported only if the guest may look at the lexical path (so a refused area reveals nothing).
+    """
+
+    __slots__ = (
+        "decided",
+        "denied",
+        "fs",
+        "norms",
+        "op",
+        "path",
+        "raws",
+        "rec",
+        "remap",
+        "s",
+        "scope",
+        "syscall",
+    )
+
+    def __init__(self, s: Session, op: str, syscall: str, *raw: Any, args: tuple[str, ...] = ("path",),
+                 follow: bool = True, remap: dict[str, str] | None = None) -> None:
+        del follow  # the provider knows which methods follow the last link; kept for call-site clarity
+        self.s, self.op, self.syscall = s, op, syscall
+        self.raws: list[str] = []
+        self.norms: list[str] = []
+        for value, name in zip(raw, args, strict=True):
+            self.norms.append(guest_path(value, cwd=s.cwd, syscall=syscall, arg=name))
+            self.raws.append(value)
+        self.path = self.norms[0]
+        self.fs = _fs(s, syscall, self.raws[0])
+        self.remap = remap
+        self.decided: set[tuple[str, str]] = set()
+        self.denied = False
+        self.rec = Operation("")
+        self.scope: OperationScope | None = None
+
+    @property
+    def dest(self) -> str:
+        return self.norms[1]
+
+    def _requested(self, path: str) -> str:
+        if len(self.raws) == 1:
+            return self.raws[0]
+        for norm, raw in zip(self.norms, self.raws, strict=True):
+            if path == norm or path.startswith(norm.rstrip("/") + "/"):
+                return raw
+        return self.raws[-1] if len(self.raws) > 1 and self.decided else self.raws[0]
+
+    def check(self, op: str, path: str) -> None:
+        """The provider's question: may the guest do ``op`` on the object at ``path``?"""
+        if self.remap is not None:
+            op = self.remap.get(op, op)
+        key = (op, path)
+        if key in self.decided:
+            return
+        deadline = self.s.scope.deadline
+        if deadline is not None and time.monotonic() >= deadline:  # deep trees stop at the run's deadline
+            raise GuestError("ETIMEDOUT", node_message("ETIMEDOUT", self.syscall, self.raws[0],
+                                                        "operation timed out (the run's time limit passed)"),
+                             syscall=self.syscall, path=self.raws[0])
+        requested = self._requested(path)
+        try:
+            op_id = self.s.gate.authorize(FsAccessRequest(op, path, requested=requested), capability="fs", op=op,
+                                          resource=path, requested=requested, syscall=self.syscall,
+                                          guest_path=self.raws[0])
+        except GuestError:
+            self.denied = True
+            raise
+        if not self.decided:
+            self.rec.op_id = op_id
+            self.scope = OperationScope(self.s.gate, self.rec, "fs", op, path)
+            self.scope.t0 = time.perf_counter()
+        self.decided.add(key)
+
+    def __enter__(self) -> FsCall:
+        return self
+
+    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
+        if self.denied:
+            return  # the decision event says it all; nothing was done
+        if not self.decided:
+            if isinstance(ev, GuestError) or ev is None:
+                # Nothing decided: the provider failed before reaching an object (ELOOP, bad input),
+                # or broke the contract. Decide on the lexical path, so a refused area reveals nothing.
+                self.s.gate.authorize(FsAccessRequest(self.op, self.path, requested=self.raws[0]),
+                                      capability="fs", op=self.op, resource=self.path, requested=self.raws[0],
+                                      syscall=self.syscall, guest_path=self.raws[0])
+            if ev is None:
+                raise GuestError("EIO", node_message("EIO", self.syscall, self.raws[0],
+                                                     "i/o error (the filesystem provider did not ask the policy)"),
+                                 syscall=self.syscall, path=self.raws[0])
+            if isinstance(ev, GuestError):
+                self._respell(ev)
+            return
+        assert self.scope is not None
+        self.scope.__exit__(et, ev, tb)
+        if isinstance(ev, GuestError):
+            self._respell(ev)
+
+    def _respell(self, err: GuestError) -> None:
+        for norm, raw in zip(self.norms, self.raws, strict=True):
+            _spell(err, norm, raw)
 
 
 def _b64(args: dict[str, Any], key: str) -> bytes:
@@ -63,42 +226,8 @@ def _int(args: dict[str, Any], key: str, default: int | None = None, *, lo: int 
     return v
 
 
-def _opt_int(args: dict[str, Any], key: str) -> int | None:
-    return None if args.get(key) is None else _int(args, key)
-
-
-class _Checked:
-    """One path argument: raw guest string, normalised path, and the path the provider will touch."""
-
-    __slots__ = ("norm", "raw", "resolved")
-
-    def __init__(self, s: Session, raw: Any, *, syscall: str, follow_last: bool, arg: str = "path") -> None:
-        self.norm = guest_path(raw, cwd=s.cwd, syscall=syscall, arg=arg)
-        self.raw: str = raw
-        fs = _fs(s, syscall, raw)
-        try:
-            self.resolved = fs.resolve(self.norm, follow_last=follow_last)
-        except GuestError as e:
-            # Decide on the lexical path first, so a refused area reveals nothing (not even ELOOP).
-            s.gate.authorize(FsAccessRequest("stat", self.norm, requested=raw), capability="fs", op="stat",
-                             resource=self.norm, requested=raw, syscall=syscall, guest_path=raw)
-            raise _as_guest(e, self.norm, raw) from None
-
-
-def _gated(s: Session, op: str, c: _Checked, syscall: str) -> OperationScope:
-    return s.gate.operation(FsAccessRequest(op, c.resolved, requested=c.raw), capability="fs", op=op,
-                            resource=c.resolved, requested=c.raw, syscall=syscall, guest_path=c.raw)
-
-
-def _run(s: Session, op: str, raw: Any, syscall: str, body: Callable[[FileSystemProvider, str, Operation], Any],
-         *, follow_last: bool = True) -> Any:
-    c = _Checked(s, raw, syscall=syscall, follow_last=follow_last)
-    fs = _fs(s, syscall, c.raw)
-    with _gated(s, op, c, syscall) as rec:
-        try:
-            return body(fs, c.resolved, rec)
-        except GuestError as e:
-            raise _as_guest(e, c.resolved, c.raw) from None
+def _opt_int(args: dict[str, Any], key: str, *, hi: int = 2**53) -> int | None:
+    return None if args.get(key) is None else _int(args, key, hi=hi)
 
 
 def _stat_wire(st: StatResult) -> dict[str, Any]:
@@ -107,18 +236,22 @@ def _stat_wire(st: StatResult) -> dict[str, Any]:
             "birthtimeMs": st.birthtime_ms}
 
 
-def read_file(s: Session, a: dict[str, Any]) -> Any:
-    text = a.get("encoding") == "utf8"
+def _text_or_b64(data: bytes, text: bool, raw: Any) -> dict[str, str]:
+    if len(data) > MAX_FILE_BYTES:
+        raise GuestError("EFBIG", node_message("EFBIG", "read", raw, "file too large"))
+    if text:  # U+FFFD per maximal invalid subsequence, as Node's decoder
+        return {"text": data.decode("utf-8", "replace")}
+    return {"data_b64": base64.b64encode(data).decode()}
 
-    def body(fs: FileSystemProvider, p: str, rec: Operation) -> Any:
-        data = fs.read_file(p)
-        if len(data) > MAX_FILE_BYTES:
-            raise GuestError("EFBIG", node_message("EFBIG", "read", a.get("path"), "file too large"))
-        rec.bytes_out = len(data)
-        if text:  # U+FFFD per maximal invalid subsequence, as Node's decoder
-            return {"text": data.decode("utf-8", "replace")}
-        return {"data_b64": base64.b64encode(data).decode()}
-    return _run(s, "read", a.get("path"), "open", body)
+
+# ---- path ops -------------------------------------------------------------------------------------
+
+
+def read_file(s: Session, a: dict[str, Any]) -> Any:
+    with FsCall(s, "read", "open", a.get("path")) as c:
+        data = c.fs.read_file(c.path, check=c.check)
+        c.rec.bytes_out = len(data)
+        return _text_or_b64(data, a.get("encoding") == "utf8", a.get("path"))
 
 
 def write_file(s: Session, a: dict[str, Any]) -> Any:
@@ -127,87 +260,83 @@ def write_file(s: Session, a: dict[str, Any]) -> Any:
     if flag not in ("w", "a", "wx", "ax", "w+", "a+", "as", "as+", "r+"):
         raise GuestError("ERR_INVALID_ARG_VALUE", f"The value {flag!r} is invalid for option \"flag\"",
                          name="TypeError")
-
-    def body(fs: FileSystemProvider, p: str, rec: Operation) -> Any:
-        if "x" in flag and fs.exists(p):
-            raise GuestError("EEXIST", node_message("EEXIST", "open", p, "file already exists"), syscall="open", path=p)
-        fs.write_file(p, data, append=flag.startswith("a"))
-        rec.bytes_in = len(data)
-        return None
-    return _run(s, "write", a.get("path"), "open", body)
+    with FsCall(s, "write", "open", a.get("path")) as c:
+        c.fs.write_file(c.path, data, append=flag.startswith("a"), exclusive="x" in flag, check=c.check)
+        c.rec.bytes_in = len(data)
+    return None
 
 
 def mkdir(s: Session, a: dict[str, Any]) -> Any:
     recursive = bool(a.get("recursive", False))
     mode = _int(a, "mode", 0o777, hi=0o7777)
-
-    def body(fs: FileSystemProvider, p: str, rec: Operation) -> Any:
-        first = None
-        if recursive:
-            cur = p
-            while cur != "/" and not fs.exists(cur):
-                first = cur
-                cur = posixpath.dirname(cur)
-        fs.mkdir(p, recursive=recursive, mode=mode)
-        return {"first": first}
-    return _run(s, "mkdir", a.get("path"), "mkdir", body)
+    with FsCall(s, "mkdir", "mkdir", a.get("path")) as c:
+        first = c.fs.mkdir(c.path, recursive=recursive, mode=mode, check=c.check)
+    return {"first": first if recursive else None}
 
 
 def readdir(s: Session, a: dict[str, Any]) -> Any:
-    return _run(s, "readdir", a.get("path"), "scandir",
-                lambda fs, p, rec: {"entries": [{"name": e.name, "kind": e.kind} for e in fs.readdir(p)]})
+    with FsCall(s, "readdir", "scandir", a.get("path")) as c:
+        return {"entries": [{"name": e.name, "kind": e.kind} for e in c.fs.readdir(c.path, check=c.check)]}
 
 
 def stat(s: Session, a: dict[str, Any]) -> Any:
     follow = bool(a.get("follow", True))
-    return _run(s, "stat", a.get("path"), "stat" if follow else "lstat",
-                lambda fs, p, rec: _stat_wire(fs.stat(p, follow=follow)), follow_last=follow)
+    with FsCall(s, "stat", "stat" if follow else "lstat", a.get("path")) as c:
+        return _stat_wire(c.fs.stat(c.path, follow=follow, check=c.check))
 
 
 def access(s: Session, a: dict[str, Any]) -> Any:
     mode = _int(a, "mode", 0, hi=7)
     op = "write" if mode & 2 else "read" if mode & 4 else "exists"
-
-    def body(fs: FileSystemProvider, p: str, rec: Operation) -> Any:
-        st = fs.stat(p)
+    with FsCall(s, op, "access", a.get("path"), remap={"stat": op}) as c:
+        st = c.fs.stat(c.path, check=c.check)
         if (mode & 2 and not st.mode & 0o222) or (mode & 4 and not st.mode & 0o444):
-            raise GuestError("EACCES", node_message("EACCES", "access", p, "permission denied"), syscall="access",
-                             path=p)
-        return None
-    return _run(s, op, a.get("path"), "access", body)
+            raise GuestError("EACCES", node_message("EACCES", "access", c.path, "permission denied"),
+                             syscall="access", path=c.path)
+    return None
 
 
 def unlink(s: Session, a: dict[str, Any]) -> Any:
-    return _run(s, "rm", a.get("path"), "unlink", lambda fs, p, rec: fs.unlink(p), follow_last=False)
+    with FsCall(s, "rm", "unlink", a.get("path")) as c:
+        c.fs.unlink(c.path, check=c.check)
+    return None
 
 
 def rmdir(s: Session, a: dict[str, Any]) -> Any:
-    return _run(s, "rm", a.get("path"), "rmdir", lambda fs, p, rec: fs.rmdir(p), follow_last=False)
+    with FsCall(s, "rm", "rmdir", a.get("path")) as c:
+        c.fs.rmdir(c.path, check=c.check)
+    return None
 
 
 def rm(s: Session, a: dict[str, Any]) -> Any:
     recursive, force = bool(a.get("recursive", False)), bool(a.get("force", False))
-    return _run(s, "rm", a.get("path"), "rm", lambda fs, p, rec: fs.rm(p, recursive=recursive, force=force),
-                follow_last=False)
+    with FsCall(s, "rm", "rm", a.get("path")) as c:
+        c.fs.rm(c.path, recursive=recursive, force=force, check=c.check)
+    return None
 
 
 def readlink(s: Session, a: dict[str, Any]) -> Any:
-    return _run(s, "readlink", a.get("path"), "readlink", lambda fs, p, rec: {"target": fs.readlink(p)},
-                follow_last=False)
+    with FsCall(s, "readlink", "readlink", a.get("path")) as c:
+        return {"target": c.fs.readlink(c.path, check=c.check)}
 
 
 def realpath(s: Session, a: dict[str, Any]) -> Any:
-    return _run(s, "stat", a.get("path"), "realpath", lambda fs, p, rec: {"path": fs.realpath(p)})
+    with FsCall(s, "stat", "realpath", a.get("path")) as c:
+        return {"path": c.fs.realpath(c.path, check=c.check)}
 
 
 def chmod(s: Session, a: dict[str, Any]) -> Any:
     mode = _int(a, "mode", hi=0o7777)
-    return _run(s, "chmod", a.get("path"), "chmod", lambda fs, p, rec: fs.chmod(p, mode))
+    with FsCall(s, "chmod", "chmod", a.get("path")) as c:
+        c.fs.chmod(c.path, mode, check=c.check)
+    return None
 
 
 def chown(s: Session, a: dict[str, Any]) -> Any:
     uid, gid = _int(a, "uid", hi=2**32), _int(a, "gid", hi=2**32)
-    return _run(s, "chown", a.get("path"), "chown", lambda fs, p, rec: fs.chown(p, uid, gid))
+    with FsCall(s, "chown", "chown", a.get("path")) as c:
+        c.fs.chown(c.path, uid, gid, check=c.check)
+    return None
 
 
 def utimes(s: Session, a: dict[str, Any]) -> Any:
@@ -215,69 +344,48 @@ def utimes(s: Session, a: dict[str, Any]) -> Any:
     if not all(isinstance(x, int | float) and not isinstance(x, bool) for x in (at, mt)):
         raise GuestError("ERR_INVALID_ARG_TYPE", "atime and mtime must be numbers", name="TypeError")
     assert isinstance(at, int | float) and isinstance(mt, int | float)
-    return _run(s, "utimes", a.get("path"), "utime", lambda fs, p, rec: fs.utimes(p, at / 1000.0, mt / 1000.0))
+    with FsCall(s, "utimes", "utime", a.get("path")) as c:
+        c.fs.utimes(c.path, at / 1000.0, mt / 1000.0, check=c.check)
+    return None
 
 
 def truncate(s: Session, a: dict[str, Any]) -> Any:
     n = _int(a, "len", 0, hi=MAX_FILE_BYTES)
-    return _run(s, "truncate", a.get("path"), "open", lambda fs, p, rec: fs.truncate(p, n))
-
-
-def _two(s: Session, a: dict[str, Any], k1: str, k2: str, syscall: str, op1: str,
-         follow1: bool) -> tuple[_Checked, _Checked]:
-    c1 = _Checked(s, a.get(k1), syscall=syscall, follow_last=follow1, arg=k1)
-    c2 = _Checked(s, a.get(k2), syscall=syscall, follow_last=False, arg=k2)
-    # Both ends are decided and audited before anything happens.
-    s.gate.authorize(FsAccessRequest(op1, c1.resolved, requested=c1.raw), capability="fs", op=op1,
-                     resource=c1.resolved, requested=c1.raw, syscall=syscall, guest_path=c1.raw)
-    return c1, c2
-
-
-def _finish_two(s: Session, c1: _Checked, c2: _Checked, op2: str, syscall: str,
-                fn: Callable[[FileSystemProvider], None]) -> Any:
-    fs = _fs(s, syscall, c1.raw)
-    with _gated(s, op2, c2, syscall):
-        try:
-            fn(fs)
-        except GuestError as e:
-            raise _as_guest(_as_guest(e, c1.resolved, c1.raw), c2.resolved, c2.raw) from None
+    with FsCall(s, "truncate", "open", a.get("path")) as c:
+        c.fs.truncate(c.path, n, check=c.check)
     return None
 
 
 def rename(s: Session, a: dict[str, Any]) -> Any:
-    c1, c2 = _two(s, a, "from", "to", "rename", "rename", False)
-    return _finish_two(s, c1, c2, "rename", "rename", lambda fs: fs.rename(c1.resolved, c2.resolved))
+    with FsCall(s, "rename", "rename", a.get("from"), a.get("to"), args=("from", "to")) as c:
+        c.fs.rename(c.path, c.dest, check=c.check)
+    return None
 
 
 def copy_file(s: Session, a: dict[str, Any]) -> Any:
     exclusive = bool(a.get("exclusive", False))
-    c1, c2 = _two(s, a, "from", "to", "copyfile", "read", True)
-
-    def do(fs: FileSystemProvider) -> None:
-        if exclusive and fs.exists(c2.resolved):
-            raise GuestError("EEXIST", node_message("EEXIST", "copyfile", c1.resolved, "file already exists",
-                                                    c2.resolved), syscall="copyfile", path=c1.resolved)
-        fs.copy_file(c1.resolved, c2.resolved)
-    return _finish_two(s, c1, c2, "write", "copyfile", do)
+    with FsCall(s, "read", "copyfile", a.get("from"), a.get("to"), args=("from", "to")) as c:
+        c.fs.copy_file(c.path, c.dest, exclusive=exclusive, check=c.check)
+    return None
 
 
 def link(s: Session, a: dict[str, Any]) -> Any:
-    c1, c2 = _two(s, a, "existing", "path", "link", "link", False)
-    return _finish_two(s, c1, c2, "link", "link", lambda fs: fs.link(c1.resolved, c2.resolved))
+    with FsCall(s, "link", "link", a.get("existing"), a.get("path"), args=("existing", "path")) as c:
+        c.fs.link(c.path, c.dest, check=c.check)
+    return None
 
 
 def symlink(s: Session, a: dict[str, Any]) -> Any:
     target = a.get("target")
-    c2 = _Checked(s, a.get("path"), syscall="symlink", follow_last=False)
     if not isinstance(target, str) or "\x00" in target:
         raise GuestError("ERR_INVALID_ARG_TYPE", 'The "target" argument must be a string without null bytes',
                          name="TypeError")
-    # The link's target is checked as if it were opened through the link, relative to the link's folder.
-    target_abs = target if target.startswith("/") else posixpath.join(posixpath.dirname(c2.norm), target)
-    c1 = _Checked(s, target_abs, syscall="symlink", follow_last=True, arg="target")
-    s.gate.authorize(FsAccessRequest("symlink", c1.resolved, requested=target), capability="fs", op="symlink",
-                     resource=c1.resolved, requested=target, syscall="symlink", guest_path=target)
-    return _finish_two(s, c1, c2, "symlink", "symlink", lambda fs: fs.symlink(target, c2.resolved))
+    with FsCall(s, "symlink", "symlink", a.get("path")) as c:
+        c.fs.symlink(target, c.path, check=c.check)
+    return None
+
+
+# ---- descriptors ----------------------------------------------------------------------------------
 
 
 def open_fd(s: Session, a: dict[str, Any]) -> Any:
@@ -289,73 +397,125 @@ def open_fd(s: Session, a: dict[str, Any]) -> Any:
     if len(s.fds) >= MAX_OPEN_FDS:
         raise GuestError("EMFILE", node_message("EMFILE", "open", a.get("path") if isinstance(a.get("path"), str)
                                                 else None, "too many open files"), syscall="open")
-    op = "read" if flags == "r" else "write"
-    c = _Checked(s, a.get("path"), syscall="open", follow_last=True)
-    if "+" in flags and op == "write":
-        s.gate.authorize(FsAccessRequest("read", c.resolved, requested=c.raw), capability="fs", op="read",
-                         resource=c.resolved, requested=c.raw, syscall="open", guest_path=c.raw)
-    fs = _fs(s, "open", c.raw)
-    with _gated(s, op, c, "open"):
-        try:
-            fd = fs.open(c.resolved, flags, mode)
-        except GuestError as e:
-            raise _as_guest(e, c.resolved, c.raw) from None
-    s.fds[fd] = (c.resolved, flags != "r")
+    with FsCall(s, "read" if flags == "r" else "write", "open", a.get("path")) as c:
+        fd = c.fs.open(c.path, flags, mode, check=c.check)
+        s.fds[fd] = OpenFile(c.scope.resource if c.scope else c.path, flags != "r", c.rec.op_id)
     return {"fd": fd}
 
 
-def _own_fd(s: Session, a: dict[str, Any], syscall: str) -> int:
+def _own_fd(s: Session, a: dict[str, Any], syscall: str) -> tuple[int, OpenFile]:
     fd = a.get("fd")
     if not isinstance(fd, int) or isinstance(fd, bool) or fd not in s.fds:
         raise GuestError("EBADF", f"EBADF: bad file descriptor, {syscall}", syscall=syscall)
-    return fd
+    return fd, s.fds[fd]
+
+
+def _fd_op(s: Session, a: dict[str, Any], op: str, syscall: str,
+           body: Callable[[FileSystemProvider, int, Operation], Any]) -> Any:
+    """Act on the provider's descriptor and audit the outcome under the open's decision."""
+    fd, of = _own_fd(s, a, syscall)
+    rec = Operation(of.op_id)
+    with OperationScope(s.gate, rec, "fs", op, of.path):
+        return body(_fs(s, syscall, None), fd, rec)
 
 
 def read_fd(s: Session, a: dict[str, Any]) -> Any:
-    fd = _own_fd(s, a, "read")
     n = _int(a, "length", hi=MAX_READ_CHUNK)
-    data = _fs(s, "read", None).read(fd, n, _opt_int(a, "position"))
-    return {"data_b64": base64.b64encode(data).decode()}
+    pos = _opt_int(a, "position")
+
+    def body(fs: FileSystemProvider, fd: int, rec: Operation) -> Any:
+        data = fs.read(fd, n, pos)
+        rec.bytes_out = len(data)
+        return {"data_b64": base64.b64encode(data).decode()}
+    return _fd_op(s, a, "read", "read", body)
 
 
 def write_fd(s: Session, a: dict[str, Any]) -> Any:
-    fd = _own_fd(s, a, "write")
     data = _b64(a, "data_b64")
-    return {"written": _fs(s, "write", None).write(fd, data, _opt_int(a, "position"))}
+    pos = _opt_int(a, "position", hi=2**53)
+
+    def body(fs: FileSystemProvider, fd: int, rec: Operation) -> Any:
+        rec.bytes_in = len(data)
+        return {"written": fs.write(fd, data, pos)}
+    return _fd_op(s, a, "write", "write", body)
 
 
 def close_fd(s: Session, a: dict[str, Any]) -> Any:
-    fd = _own_fd(s, a, "close")
+    fd, _of = _own_fd(s, a, "close")
     del s.fds[fd]
     _fs(s, "close", None).close(fd)
     return None
 
 
 def fstat(s: Session, a: dict[str, Any]) -> Any:
-    fd = _own_fd(s, a, "fstat")
-    return _stat_wire(_fs(s, "fstat", None).stat(s.fds[fd][0]))
+    return _fd_op(s, a, "stat", "fstat", lambda fs, fd, rec: _stat_wire(fs.fstat(fd)))
 
 
 def ftruncate(s: Session, a: dict[str, Any]) -> Any:
-    fd = _own_fd(s, a, "ftruncate")
-    path, writable = s.fds[fd]
-    if not writable:
+    n = _int(a, "len", 0, hi=MAX_FILE_BYTES)
+    _fd, of = _own_fd(s, a, "ftruncate")
+    if not of.writable:
         raise GuestError("EBADF", "EBADF: bad file descriptor, ftruncate", syscall="ftruncate")
-    _fs(s, "ftruncate", None).truncate(path, _int(a, "len", 0, hi=MAX_FILE_BYTES))
-    return None
+    return _fd_op(s, a, "truncate", "ftruncate", lambda fs, fd, rec: fs.ftruncate(fd, n))
+
+
+# ---- modules: decided as "import", never as "read" ----------------------------------------------
+
+
+def module_exists(s: Session, path: str) -> bool:
+    """Whether the loader may use ``path``: a refused probe is "absent", whether or not it exists."""
+    try:
+        with FsCall(s, "import", "stat", path, remap={"exists": "import"}) as c:
+            return c.fs.exists(c.path, check=c.check)
+    except GuestError as e:
+        if e.code in ("EACCES", "ENOSYS"):
+            return False
+        raise
+
+
+def module_source(s: Session, path: str) -> str:
+    """The text of a module the loader resolved, read as the ``import`` decision allows."""
+    with FsCall(s, "import", "open", path, remap={"read": "import"}) as c:
+        data = c.fs.read_file(c.path, check=c.check)
+        c.rec.bytes_out = len(data)
+    if len(data) > MAX_MODULE_BYTES:
+        raise GuestError("ERR_MODULE_TOO_LARGE", f"module {path} is larger than {MAX_MODULE_BYTES} bytes")
+    return data.decode("utf-8", "replace")
+
+
+def module_stat(s: Session, a: dict[str, Any]) -> Any:
+    """The guest's CommonJS resolver: ``{"kind": ...}`` or ``{"kind": null}`` (absent or refused)."""
+    try:
+        with FsCall(s, "import", "stat", a.get("path"), remap={"stat": "import"}) as c:
+            return {"kind": c.fs.stat(c.path, check=c.check).kind}
+    except GuestError as e:
+        if e.code in ("EACCES", "ENOENT", "ENOTDIR", "ELOOP", "ENOSYS"):
+            return {"kind": None}
+        raise
+
+
+def module_read(s: Session, a: dict[str, Any]) -> Any:
+    """The guest's CommonJS loader: the module's text, decided as ``import``."""
+    raw = a.get("path")
+    if not isinstance(raw, str):
+        raise GuestError("ERR_INVALID_ARG_TYPE", 'The "path" argument must be of type string', name="TypeError")
+    return {"text": module_source(s, raw)}
 
 
 def register(d: Dispatcher[Session]) -> None:
-    gated: dict[str, Callable[[Session, dict[str, Any]], Any]] = {
+    handlers: dict[str, Callable[[Session, dict[str, Any]], Any]] = {
         "fs.readFile": read_file, "fs.writeFile": write_file, "fs.mkdir": mkdir, "fs.readdir": readdir,
         "fs.stat": stat, "fs.access": access, "fs.unlink": unlink, "fs.rmdir": rmdir, "fs.rm": rm,
         "fs.readlink": readlink, "fs.realpath": realpath, "fs.chmod": chmod, "fs.chown": chown,
         "fs.utimes": utimes, "fs.truncate": truncate, "fs.rename": rename, "fs.copyFile": copy_file,
-        "fs.link": link, "fs.symlink": symlink, "fs.open": open_fd,
+        "fs.link": link, "fs.symlink": symlink, "fs.open": open_fd, "module.stat": module_stat,
+        "module.read": module_read, "fs.read": read_fd, "fs.write": write_fd, "fs.fstat": fstat,
+        "fs.ftruncate": ftruncate, "fs.close": close_fd,
     }
-    for name, fn in gated.items():
-        d.register(name, fn, capability="fs")
-    fd_ops = {"fs.read": read_fd, "fs.write": write_fd, "fs.close": close_fd, "fs.fstat": fstat,
-              "fs.ftruncate": ftruncate}
-    for name, fn in fd_ops.items():
-        d.register(name, fn, exempt=FD_EXEMPT)
+    assert set(handlers) == set(OP_TABLE), "every fs op names the handle it acts on in OP_TABLE"
+    for name, fn in handlers.items():
+        if OP_TABLE[name] == "descriptor":
+            d.register(name, fn, exempt=FD_EXEMPT)
+        else:
+            d.register(name, fn, capability="fs")
+
