@@ -2,9 +2,12 @@
 
 Every file, network, child-process and environment access a plugin makes is asked of capability
 providers (pluggy hooks), decided by a policy engine and written to a tamper-evident audit log.
+
+The library logs through stdlib ``logging`` under the ``secure_exec`` logger (a ``NullHandler`` by
+default: nothing reaches stdout or stderr unless the host application configures logging).
 """
 
-from __future__ import annotations
+import logging as _logging
 
 from secure_exec.audit import AuditContext, AuditLog
 from secure_exec.errors import (
@@ -23,6 +26,8 @@ from secure_exec.errors import (
     StackLimitExceeded,
     TimeLimitExceeded,
 )
+from secure_exec.host.plugin import PluginError, PluginInstance
+from secure_exec.host.plugin_host import PluginHost
 from secure_exec.policy import (
     ChildProcessAccessRequest,
     Decision,
@@ -56,6 +61,8 @@ from secure_exec.runtime.node_runtime import ExecResult, NodeRuntime, RunResult
 
 __version__ = "0.1.0.dev0"
 
+_logging.getLogger(__name__).addHandler(_logging.NullHandler())
+
 __all__ = [
     "AuditContext",
     "AuditLog",
@@ -78,6 +85,9 @@ __all__ = [
     "OsConfig",
     "PayloadTooLarge",
     "PermissionDenied",
+    "PluginError",
+    "PluginHost",
+    "PluginInstance",
     "Policy",
     "PolicyDecision",
     "Preset",

@@ -87,8 +87,12 @@ def _needs_escaping(canonical: bytes) -> bool:
 
 
 def add_timestamp(logger: object, method_name: str, event_dict: EventDict) -> EventDict:
-    """RFC 3339 UTC with microseconds (structlog's TimeStamper drops them when they are zero)."""
-    event_dict["ts"] = rfc3339_now()
+    """RFC 3339 UTC with microseconds (structlog's TimeStamper drops them when they are zero).
+
+    A signed checkpoint brings its own ``ts`` (it is part of the signed text); nothing else can.
+    """
+    if "ts" not in event_dict:
+        event_dict["ts"] = rfc3339_now()
     return event_dict
 
 

@@ -8,8 +8,10 @@ file on disk is untrusted input.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import unquote
 
 MAX_REQUESTED_CHARS = 512
 MAX_TEXT_CHARS = 4096
@@ -57,6 +59,92 @@ SECRET_KEYS = frozenset(
 )
 # Substrings that mark a key as secret-bearing whatever its prefix (``x_auth_token``, ``db_password``).
 _SECRET_MARKERS = ("password", "passwd", "secret", "token", "authorization", "cookie", "api_key", "apikey")
+
+
+# Query (and fragment) parameters whose values are credentials. A parameter matches when its
+# (percent-decoded, lower-cased) name equals one of these or ends with ``_name``/``-name``/``.name``
+# (``x_auth_token``, ``X-Amz-Signature``). Hosts pass their own list as ``AuditLog(redact_params=...)``.
+DEFAULT_REDACT_PARAMS = frozenset(
+    {
+        "token", "access_token", "refresh_token", "id_token", "auth", "authorization", "key", "api_key",
+        "apikey", "sig", "signature", "password", "passwd", "pwd", "secret", "client_secret",
+        "credential", "credentials", "session", "sessionid", "security-token", "jwt",
+    }
+)
+REDACTED = "REDACTED"
+
+
+def param_matcher(names: Iterable[str]) -> frozenset[str]:
+    """Normalise a configured list of parameter names (lower-case, stripped, non-empty)."""
+    out = frozenset(n.strip().lower() for n in names if isinstance(n, str) and n.strip())
+    return out
+
+
+def _secret_param(name: str, names: frozenset[str]) -> bool:
+    low = unquote(name).strip().lower()
+    if low in names:
+        return True
+    return any(low.endswith(sep + n) for n in names for sep in ("_", "-", "."))
+
+
+def _redact_params(part: str, names: frozenset[str]) -> str:
+    items = part.split("&")
+    changed = False
+    for i, item in enumerate(items):
+        name, eq, value = item.partition("=")
+        if eq and value and _secret_param(name, names):
+            items[i] = f"{name}={REDACTED}"
+            changed = True
+    return "&".join(items) if changed else part
+
+
+def redact_url(text: str, names: frozenset[str] = DEFAULT_REDACT_PARAMS) -> str:
+    """``text`` with URL userinfo and the values of credential-like query/fragment parameters redacted.
+
+    Works on the text as written (no re-serialisation, so nothing else changes): the userinfo of
+    every ``scheme://user:pw@host`` becomes ``REDACTED@``, and ``?access_token=t`` becomes
+    ``?access_token=REDACTED``. Text without ``://`` is returned unchanged.
+    """
+    start = text.find("://")
+    if start < 0:
+        return text
+    if any(ch.isspace() for ch in text):
+        # Free text (a message quoting URLs): each whitespace-separated word is its own URL.
+        words = re.split(r"(\s+)", text)
+        return "".join(redact_url(w, names) if "://" in w else w for w in words)
+    head, rest = text[: start + 3], text[start + 3 :]
+    # Authority ends at the first "/", "?" or "#"; its userinfo ends at the last "@" before that.
+    end = len(rest)
+    for stop in ("/", "?", "#"):
+        j = rest.find(stop)
+        if 0 <= j < end:
+            end = j
+    authority, tail = rest[:end], rest[end:]
+    at = authority.rfind("@")
+    if at >= 0:
+        authority = REDACTED + authority[at:]
+    if names and ("?" in tail or "#" in tail):
+        path, hashmark, fragment = tail.partition("#")
+        path, qmark, query = path.partition("?")
+        if qmark:
+            query = _redact_params(query, names)
+        if hashmark:
+            fragment = _redact_params(fragment, names)
+        tail = path + qmark + query + hashmark + fragment
+    return head + authority + tail
+
+
+def redact_urls_in(value: Any, names: frozenset[str], depth: int = 0) -> Any:
+    """Apply :func:`redact_url` to every string in a (nested) structure of dicts and lists."""
+    if isinstance(value, str):
+        return redact_url(value, names) if "://" in value else value
+    if depth > MAX_DEPTH:
+        return value
+    if isinstance(value, Mapping):
+        return {k: redact_urls_in(v, names, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact_urls_in(v, names, depth + 1) for v in value]
+    return value
 
 
 def escape_text(text: str, cap: int = MAX_TEXT_CHARS) -> str:

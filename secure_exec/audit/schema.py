@@ -20,6 +20,8 @@ PERMISSION_CHECKED = "permission.checked"
 CAPABILITY_COMPLETED = "capability.completed"
 CHECKPOINT = "audit.checkpoint"
 SINK_FAILED = "audit.sink_failed"
+LOG_RECOVERED = "log.recovered"
+LOG_CONTINUED = "log.continued"
 LIMIT_EXCEEDED = "limit.exceeded"
 
 # Fields the core writes itself. Anything else (lifecycle extras) goes through the full

@@ -8,11 +8,11 @@ the runtime's table against ``EXEMPT_OPS`` so a new ungated op cannot slip in un
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any, Generic, TypeVar
 
 import attrs
-import structlog
 
 from secure_exec.bridge.protocol import decode_request, encode_error, encode_reply
 from secure_exec.errors import ConfigError, GuestError
@@ -22,7 +22,7 @@ Handler = Callable[[C, dict[str, Any]], Any]
 
 CAPABILITIES = frozenset({"fs", "network", "child_process", "env", "host_function"})
 
-_log = structlog.get_logger("secure_exec.bridge")
+_log = logging.getLogger("secure_exec.bridge")  # stdlib logging: NullHandler unless the host configures it
 
 
 @attrs.frozen
@@ -74,5 +74,5 @@ class Dispatcher(Generic[C]):
         except GuestError as e:
             return True, encode_error(e)
         except Exception as e:  # noqa: BLE001 - a host bug must not reach the guest as a traceback
-            _log.warning("bridge handler failed", error_type=type(e).__name__, exc_info=True)
+            _log.warning("bridge handler failed: %s: %s", type(e).__name__, e, exc_info=True)
             return True, encode_error(GuestError("EIO", "EIO: internal error in host operation"))

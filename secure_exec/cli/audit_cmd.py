@@ -28,7 +28,9 @@ from secure_exec.audit.review import (
     read_events,
     suggest_policy,
 )
-from secure_exec.audit.verify import verify_log
+from secure_exec.audit.signing import VerifierKey, parse_verifier_key, write_key_pair
+from secure_exec.audit.verify import log_files, verify_log
+from secure_exec.errors import ConfigError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 Handler = Callable[[argparse.Namespace], int]
@@ -87,29 +89,90 @@ def _warn_skipped(stats: ReadStats, err: TextIO) -> None:
         err.write(f"note: skipped {stats.skipped} malformed or partial line(s); run `verify` for details\n")
 
 
+def _read_text(path: str, what: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {what} {path!r}: {exc}") from exc
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     key = load_key(key_file=args.key_file, key_env=args.key_env)
-    if not os.path.isfile(args.file):
-        raise UsageError(f"audit log {args.file!r} does not exist or is not a file")
+    public_key: VerifierKey | None = None
+    if args.public_key is not None:
+        try:
+            public_key = parse_verifier_key(_read_text(args.public_key, "public key"))
+        except ConfigError as exc:
+            raise UsageError(f"{args.public_key}: {exc}") from exc
+    trusted = _read_text(args.checkpoint, "checkpoint") if args.checkpoint is not None else None
+    if trusted is not None and public_key is None:
+        raise UsageError("--checkpoint needs --public-key")
+    if not log_files(args.file) or not os.path.exists(log_files(args.file)[0]):
+        raise UsageError(f"audit log {args.file!r} does not exist (a file, a directory or a glob of rotated files)")
     try:
-        result = verify_log(args.file, key=key, expect_closed=args.expect_closed)
+        result = verify_log(args.file, key=key, expect_closed=args.expect_closed, public_key=public_key,
+                            trusted_checkpoint=trusted)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from exc
     except OSError as exc:
         raise UsageError(f"cannot read {args.file!r}: {exc.strerror or exc}") from exc
     out: TextIO = args.stdout
     if result.problem is None:
-        signed = f", {result.signed_checkpoints_checked} signature(s) verified" if key is not None else ""
+        keyed = key is not None or public_key is not None
+        signed = f", {result.signed_checkpoints_checked} signature(s) verified" if keyed else ""
         out.write(
             f"OK: {result.events} event(s), seq 1..{result.last_seq}, {result.checkpoints} checkpoint(s){signed}"
             f"{', closed cleanly' if result.closed else ''}\n"
             f"last hash {display(result.last_hash)}\n"
         )
+        for finding in result.findings:
+            out.write(f"finding: {display(finding, 400)}\n")
         for note in result.notes:
             out.write(f"note: {display(note, 300)}\n")
         return EXIT_OK
     p = result.problem
-    out.write(f"FAILED at seq {p.seq} (line {p.line}): {display(p.what, 600)}\n")
+    where = f"{display(p.file, 200)} line {p.line}" if p.file else f"line {p.line}"
+    out.write(f"FAILED at seq {p.seq} ({where}): {display(p.what, 600)}\n")
     out.write(f"verified before it: {result.events} event(s), up to seq {result.last_seq}\n")
+    for finding in result.findings:
+        out.write(f"finding: {display(finding, 400)}\n")
     return EXIT_FAILED
+
+
+def cmd_keygen(args: argparse.Namespace) -> int:
+    try:
+        key, pub = write_key_pair(args.key, args.name)
+    except FileExistsError as exc:
+        raise UsageError(f"{args.key!r} exists; refusing to overwrite a private key") from exc
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from exc
+    args.stdout.write(
+        f"private key: {display(args.key, 300)} (mode 0600; give it to the writer: --audit-sign-key)\n"
+        f"public key:  {display(pub, 300)} (give it to reviewers: verify --public-key)\n"
+        f"{key.verifier.text()}\n"
+    )
+    return EXIT_OK
+
+
+def cmd_checkpoint(args: argparse.Namespace) -> int:
+    try:
+        public_key = parse_verifier_key(_read_text(args.public_key, "public key"))
+    except ConfigError as exc:
+        raise UsageError(f"{args.public_key}: {exc}") from exc
+    if not os.path.isfile(args.file):
+        raise UsageError(f"audit log {args.file!r} does not exist or is not a file")
+    result = verify_log(args.file, public_key=public_key)
+    if result.problem is not None:
+        p = result.problem
+        args.stderr.write(f"secure-exec audit: log does not verify at seq {p.seq} (line {p.line}): "
+                          f"{display(p.what, 400)}\n")
+        return EXIT_FAILED
+    if result.last_signed_checkpoint is None:
+        args.stderr.write("secure-exec audit: the log has no Ed25519 signed checkpoint\n")
+        return EXIT_FAILED
+    args.stdout.write(result.last_signed_checkpoint)
+    return EXIT_OK
 
 
 def cmd_query(args: argparse.Namespace) -> int:
@@ -158,7 +221,7 @@ def cmd_suggest_policy(args: argparse.Namespace) -> int:
 
 
 def add_audit_commands(sub: Any) -> None:
-    """Add verify/query/report/explain/suggest-policy to an argparse subparsers object."""
+    """Add verify/keygen/checkpoint/query/report/explain/suggest-policy to an argparse subparsers object."""
 
     def command(name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
         p: argparse.ArgumentParser = sub.add_parser(name, help=help_text, description=help_text)
@@ -166,14 +229,31 @@ def add_audit_commands(sub: Any) -> None:
         p.set_defaults(func=handler)
         return p
 
-    v = command("verify", cmd_verify, "check the hash chain, seq continuity, checkpoints and partial lines")
+    v = command("verify", cmd_verify, "check the hash chain, seq continuity, checkpoints and partial lines "
+                "(FILE may be a directory or a quoted glob of rotated files)")
     keys = v.add_mutually_exclusive_group()
     keys.add_argument("--key-file", metavar="F", help="checkpoint HMAC key: the file's bytes (or 'hex:...')")
     keys.add_argument("--key-env", metavar="VAR", help="checkpoint HMAC key from an environment variable")
+    v.add_argument("--public-key", metavar="PUB", help="check Ed25519 signed checkpoints with this public key")
+    v.add_argument(
+        "--checkpoint", metavar="NOTE",
+        help="a signed checkpoint kept outside the log (from `audit checkpoint`): the log must contain it",
+    )
     v.add_argument(
         "--expect-closed", action="store_true",
         help="require a final checkpoint at the end (detects tail truncation when a key is given)",
     )
+
+    kg = sub.add_parser("keygen", help="create an Ed25519 key pair for signed checkpoints",
+                        description="write the private key to KEY (mode 0600) and the public key to KEY.pub")
+    kg.add_argument("key", metavar="KEY", help="private key file to create (never overwritten)")
+    kg.add_argument("--name", default="secure-exec-audit",
+                    help="key name (also the checkpoint origin); no spaces or '+'")
+    kg.set_defaults(func=cmd_keygen)
+
+    cp = command("checkpoint", cmd_checkpoint,
+                 "print the log's latest signed checkpoint (a C2SP signed note) to keep outside the log")
+    cp.add_argument("--public-key", metavar="PUB", required=True, help="the log's Ed25519 public key")
 
     q = command("query", cmd_query, "print the events matching every given filter")
     q.add_argument("--plugin", help="plugin id (glob)")

@@ -1,10 +1,12 @@
-"""``secure-exec run`` and ``secure-exec plugin call``: run JS under Deno-like permission flags.
+"""``secure-exec run`` and ``secure-exec plugin call``: run JS under Deno-style permission flags.
 
 The guest sees the host's filesystem through ``HostFileSystem`` (so ``--allow-read ./docs`` means
 the real folder), but only what the flags or the ``--policy`` file allow, and never ``/proc``,
-``/sys`` or ``/dev`` (guards). The entry file's folder is readable so its own imports load. The
-guest's stdout/stderr pass through; the exit code is the guest's. A run with denials ends with a
-one-line summary on stderr saying how many and where to look.
+``/sys`` or ``/dev`` (guards). The module loader may import from the entry file's folder (op
+``import`` only: the guest cannot ``readFileSync`` its siblings without ``--allow-read``). The
+guest's stdout/stderr pass through, stdin is passed on when the guest reads it, and the exit code
+is the guest's. A run with denials ends with hints on stderr: what was refused and which flag
+would grant it.
 """
 
 from __future__ import annotations
@@ -12,156 +14,261 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
 
-import pluggy
-
 from secure_exec.audit import AuditLog
-from secure_exec.errors import ConfigError, SecureExecError
-from secure_exec.host.manifest import MANIFEST_NAME, load_manifest
+from secure_exec.cli.common import (
+    EXIT_EPILOG,
+    EXIT_GUEST,
+    EXIT_OK,
+    EXIT_PIPE,
+    CLIError,
+    DenialCounter,
+    LazyStdin,
+    Output,
+    abs_path,
+    add_permission_flags,
+    build_policy,
+    describe_policy,
+    guest_env,
+    note,
+)
+from secure_exec.errors import ConfigError, PermissionDenied
+from secure_exec.host.manifest import MANIFEST_NAME, PluginManifest, load_manifest, plugin_digest
 from secure_exec.host.plugin_host import PluginHost
 from secure_exec.policy import Policy, Rule
+from secure_exec.policy.config import rule_from_mapping
+from secure_exec.policy.globs import escape_path
 from secure_exec.providers.hostfs import HostFileSystem
 from secure_exec.providers.manager import create_plugin_manager
 from secure_exec.runtime.config import ProcessConfig, StdioEvent
 from secure_exec.runtime.drivers import create_command_executor, create_node_driver, hook_audit_sinks, hook_presets
-from secure_exec.runtime.node_runtime import NodeRuntime
+from secure_exec.runtime.modules import looks_like_esm
+from secure_exec.runtime.node_runtime import TIMEOUT_EXIT, NodeRuntime
 
-
-def _add_policy_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--allow-read", action="append", default=[], metavar="PATH", help="allow reading PATH (recursive)")
-    p.add_argument("--allow-write", action="append", default=[], metavar="PATH", help="allow writing PATH (recursive)")
-    p.add_argument("--allow-net", action="append", default=[], metavar="HOST[:PORT]", help="allow network to HOST")
-    p.add_argument("--allow-env", action="append", default=[], metavar="NAME", help="allow env var NAME (globs ok)")
-    p.add_argument("--allow-run", action="append", default=[], metavar="CMD", help="allow running CMD")
-    p.add_argument("--policy", metavar="FILE", help="a policy TOML file (see docs/policy.md)")
-    p.add_argument("--audit-log", metavar="FILE", help="append the audit log (JSON lines) to FILE")
-    p.add_argument("--audit-only", action="store_true", help="record what would be denied, deny nothing")
-    p.add_argument("--time-limit", type=float, default=30.0, metavar="S", help="wall-clock limit in seconds")
-    p.add_argument("--memory-limit", type=int, default=128, metavar="MB", help="memory limit in MB")
+_FMT = argparse.RawDescriptionHelpFormatter
+_DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 
 def register(sub: Any) -> None:
-    run = sub.add_parser("run", help="run a JS file or plugin folder in the sandbox")
-    run.add_argument("target", metavar="FILE_OR_PLUGIN")
-    _add_policy_flags(run)
-    run.epilog = "Arguments for the script go after '--': secure-exec run app.js --allow-read data -- a b"
+    run = sub.add_parser(
+        "run", help="run a JS file, a plugin folder, or a script read from stdin (-)", formatter_class=_FMT,
+        description="Run a JS file (.js/.cjs script or .mjs module), a plugin folder's entry, or '-' (the script "
+                    "from stdin) in the sandbox. Nothing outside the sandbox is reachable unless a flag grants it.",
+        epilog="examples:\n  secure-exec run app.js --allow-read=./data --allow-net=api.example.com\n"
+               "  secure-exec run app.js --allow-read data -- a b     (arguments for the script after '--')\n"
+               "  echo 'console.log(1)' | secure-exec run -\n\n"
+               "A flag without '=' takes the next word as its value when it is not a flag: write\n"
+               "--allow-read=PATH, or put FILE first, to avoid ambiguity.\n\n" + EXIT_EPILOG)
+    run.add_argument("target", metavar="FILE", help="a script, a plugin folder, or - to read the script from stdin")
+    add_permission_flags(run)
+    run.add_argument("--dry-run", action="store_true",
+                     help="print the policy in force (rules in decision order, resolved paths) and exit")
     run.set_defaults(func=cmd_run)
-    plugin = sub.add_parser("plugin", help="work with plugins")
+    plugin = sub.add_parser("plugin", help="work with plugin folders", formatter_class=_FMT, epilog=EXIT_EPILOG)
     psub = plugin.add_subparsers(dest="plugin_command", metavar="SUBCOMMAND", required=True)
-    call = psub.add_parser("call", help="load a plugin and call one exported function")
-    call.add_argument("plugin", metavar="PLUGIN_DIR")
-    call.add_argument("function")
-    call.add_argument("--args", default="[]", metavar="JSON", help="a JSON array of arguments (or one value)")
-    _add_policy_flags(call)
+    call = psub.add_parser(
+        "call", help="load a plugin and call one exported function", formatter_class=_FMT,
+        description="Load a plugin under a grant built from the flags and call one exported function. Only the "
+                    "JSON result is printed on stdout (the plugin's own output goes to stderr; see --stdio).",
+        epilog="example:\n  secure-exec plugin call plugins/toc-generator headings --args '[\"# Title\"]' | jq .\n\n"
+               + EXIT_EPILOG)
+    call.add_argument("plugin", metavar="PLUGIN_DIR", help="a folder with a secure-exec-plugin.toml")
+    call.add_argument("function", help="the exported function to call")
+    call.add_argument("--args", default="[]", metavar="JSON",
+                      help="a JSON array of arguments, or one JSON value (default: %(default)s)")
+    call.add_argument("--stdio", choices=("stderr", "stdout", "null"), default="stderr",
+                      help="where the plugin's console output goes (default: %(default)s)")
+    call.add_argument("--json", action="store_true", help="print the result as one compact JSON line")
+    call.add_argument("--pin", metavar="DIGEST", help="refuse the plugin unless its digest is DIGEST (sha256:<hex>)")
+    add_permission_flags(call)
     call.set_defaults(func=cmd_plugin_call)
+    dig = psub.add_parser("digest", help="print a plugin folder's digest (what --pin and pinned_digest take)",
+                          epilog=EXIT_EPILOG)
+    dig.add_argument("plugin", metavar="PLUGIN_DIR")
+    dig.set_defaults(func=cmd_plugin_digest)
 
 
-def _abs(p: str) -> str:
-    return os.path.realpath(os.path.abspath(p))
-
-
-def _policy(ns: argparse.Namespace, extra: list[Rule], pm: pluggy.PluginManager) -> Policy:
-    mode = "audit" if ns.audit_only else "enforce"
-    if ns.policy:
-        library = hook_presets(pm)
-        base = Policy.from_toml(ns.policy, library=library, **({"mode": mode} if ns.audit_only else {}))
-    else:
-        base = Policy(name="cli", mode=mode)
-    flags = Policy.from_flags(
-        allow_read=[_abs(p) for p in ns.allow_read] or None, allow_write=[_abs(p) for p in ns.allow_write] or None,
-        allow_net=ns.allow_net or None, allow_env=ns.allow_env or None, allow_run=ns.allow_run or None,
-    )
-    return base.extend(rules=[r for _, _, r in flags.rules] + extra)
-
-
-class _DenialCounter:
-    def __init__(self) -> None:
-        self.denied = 0
-
-    def __call__(self, event: dict[str, Any]) -> None:
-        if event.get("event") == "permission.checked" and event.get("decision") == "deny":
-            self.denied += 1
-
-
-def _audit(ns: argparse.Namespace, counter: _DenialCounter, pm: pluggy.PluginManager) -> AuditLog:
+def _audit(ns: argparse.Namespace, counter: DenialCounter, pm: Any) -> AuditLog:
     sinks: list[Any] = [counter, *hook_audit_sinks(pm)]
-    return AuditLog(ns.audit_log, sinks=sinks) if ns.audit_log else AuditLog(None, sinks=sinks)
+    sign_key = getattr(ns, "audit_sign_key", None)
+    if sign_key and not ns.audit_log:
+        raise ConfigError("--audit-sign-key needs --audit-log FILE", code="ERR_USAGE")
+    return AuditLog(ns.audit_log, sinks=sinks, sign_key=sign_key) if ns.audit_log else AuditLog(None, sinks=sinks)
 
 
-def _stdio(ev: StdioEvent) -> None:
-    stream = sys.stdout if ev.channel == "stdout" else sys.stderr
-    stream.write(ev.data)
-    stream.flush()
+def _stdio(out: Output, mode: str = "pass") -> Any:
+    def on_stdio(ev: StdioEvent) -> None:
+        if mode == "null":
+            return
+        if ev.channel == "stdout" and mode in ("pass", "stdout"):
+            out.guest_stdout(ev.data)
+        elif not out.stdout_closed:  # after | head closed stdout, the guest's EPIPE error is not news
+            out.err(ev.data)
+    return on_stdio
 
 
-def _summary(counter: _DenialCounter, ns: argparse.Namespace) -> None:
-    if counter.denied:
-        where = f"secure-exec audit report {ns.audit_log}" if ns.audit_log else "rerun with --audit-log FILE"
-        verb = "would have been denied (audit-only)" if ns.audit_only else "denied"
-        print(f"secure-exec: {counter.denied} operation(s) {verb}; see: {where}", file=sys.stderr)
+def _decode(data: bytes, where: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise CLIError(f"{where}: not UTF-8 text (invalid byte 0x{data[e.start]:02x} at offset {e.start})") from None
 
 
-def cmd_run(ns: argparse.Namespace) -> int:
+def _entry(ns: argparse.Namespace) -> tuple[Path, str, str, list[Rule]]:
+    """(entry path, source, plugin id, extra rules) for ``run``'s target."""
+    if ns.target == "-":
+        source = _decode(sys.stdin.buffer.read(), "<stdin>")
+        entry = Path(abs_path(os.getcwd())) / ("[stdin].mjs" if looks_like_esm(source) else "[stdin].js")
+        return entry, source, "stdin", []
     target = Path(ns.target)
-    counter = _DenialCounter()
+    if target.is_dir():
+        m = load_manifest(target)
+        entry, plugin_id = m.root / m.entry, m.id
+    elif target.is_file():
+        entry, plugin_id = target.resolve(), target.stem
+    else:
+        raise CLIError(f"{ns.target}: no such file or plugin folder")
     try:
-        if target.is_dir():
-            m = load_manifest(target)
-            entry, plugin_id = m.root / m.entry, m.id
-        else:
-            entry, plugin_id = target.resolve(), target.stem
-        source = entry.read_text("utf-8")
-        entry_dir = str(entry.parent)
-        read_entry = Rule(capability="fs", effect="allow", id="cli:entry-folder", ops=["read", "stat", "exists"],
-                          paths=[entry_dir + "/**", entry_dir], reason="the entry file's own folder (its imports)")
-        pm = create_plugin_manager()
-        policy = _policy(ns, [read_entry], pm)
-        args = list(getattr(ns, "script_args", []))
-        driver = create_node_driver(
-            filesystem=HostFileSystem("/"), command_executor=create_command_executor(), policy=policy,
-            process_config=ProcessConfig(argv=("node", str(entry), *args), cwd=_abs(os.getcwd()),
-                                         env={k: v for k, v in os.environ.items() if k in set(ns.allow_env)}),
-            plugin_manager=pm,
-        )
-        with _audit(ns, counter, pm) as log:
-            rt = NodeRuntime(system_driver=driver, memory_limit=ns.memory_limit, time_limit=ns.time_limit,
-                             on_stdio=_stdio, audit_log=log, plugin_id=plugin_id)
-            result = rt.run(source, str(entry)) if entry.suffix == ".mjs" else rt.exec(source, file_path=str(entry))
-    except (SecureExecError, OSError) as e:
-        print(f"secure-exec: {getattr(e, 'code', 'ERR')}: {e}", file=sys.stderr)
-        return 2
-    if result.error_message and result.code != 0:
-        print(f"secure-exec: exit {result.code}: {result.error_message}", file=sys.stderr)
-    _summary(counter, ns)
-    return result.code
-
-
-def cmd_plugin_call(ns: argparse.Namespace) -> int:
-    counter = _DenialCounter()
-    try:
-        try:
-            args = json.loads(ns.args)
-        except json.JSONDecodeError as e:
-            raise ConfigError(f"--args is not valid JSON: {e}") from None
-        if not (Path(ns.plugin) / MANIFEST_NAME).is_file():
-            raise ConfigError(f"{ns.plugin}: not a plugin folder (no {MANIFEST_NAME})")
-        pm = create_plugin_manager()
-        policy = _policy(ns, [], pm)
-        with _audit(ns, counter, pm) as log, PluginHost(plugin_manager=pm, audit_log=log, on_stdio=_stdio) as host:
-            plugin = host.load_plugin(ns.plugin, policy=policy, filesystem=HostFileSystem("/"),
-                                      command_executor=create_command_executor(), time_limit=ns.time_limit,
-                                      memory_limit_mb=ns.memory_limit)
-            value = plugin.call(ns.function, *(args if isinstance(args, list) else [args]))
-    except SecureExecError as e:
-        print(f"secure-exec: {e.code}: {e}", file=sys.stderr)
-        _summary(counter, ns)
-        return 1
+        source = _decode(entry.read_bytes(), str(ns.target))
     except OSError as e:
-        print(f"secure-exec: {e}", file=sys.stderr)
-        return 2
-    print(json.dumps(value, indent=2, sort_keys=True))
-    _summary(counter, ns)
-    return 0
+        raise CLIError(f"{ns.target}: cannot read: {e.strerror or e}") from None
+    folder = escape_path(str(entry.parent).rstrip("/"))
+    imports = Rule(capability="fs", effect="allow", id="cli:entry-folder", ops=["import"],
+                   paths=[f"{folder}/**" if folder else "/**"],
+                   reason="the module loader may import from the entry file's folder (no readFileSync)")
+    return entry, source, plugin_id, [imports]
+
+
+def cmd_run(ns: argparse.Namespace, out: Output) -> int:
+    counter = DenialCounter()
+    entry, source, plugin_id, extra = _entry(ns)
+    pm = create_plugin_manager()
+    executor = create_command_executor()
+    policy = build_policy(ns, extra, executor=executor, library=hook_presets(pm) if ns.policy else None)
+    if ns.dry_run:
+        out.out("\n".join(describe_policy(policy)) + "\n")
+        return EXIT_OK
+    driver = create_node_driver(
+        filesystem=HostFileSystem("/"), command_executor=executor, policy=policy,
+        process_config=ProcessConfig(argv=("node", str(entry), *ns.script_args), cwd=abs_path(os.getcwd()),
+                                     env=guest_env(ns)),
+        plugin_manager=pm,
+    )
+    stdin = b"" if ns.target == "-" else LazyStdin(0)
+    with _audit(ns, counter, pm) as log:
+        rt = NodeRuntime(system_driver=driver, memory_limit=ns.memory_limit, time_limit=ns.time_limit,
+                         on_stdio=_stdio(out), audit_log=log, plugin_id=plugin_id)
+        try:
+            if entry.suffix == ".mjs":
+                r = rt.run(source, str(entry))
+                code, message = r.code, r.error_message
+            else:
+                e = rt.exec(source, file_path=str(entry), stdin=stdin)
+                code, message = e.code, e.error_message
+        finally:
+            rt.dispose()
+    if out.stdout_closed:
+        return EXIT_PIPE
+    if code == TIMEOUT_EXIT:
+        note(f"time limit of {ns.time_limit:g} s exceeded (--time-limit)", out)
+    elif message and code != 0:
+        note(f"exit {code}: {message}", out)
+    counter.summary(ns, out)
+    return code
+
+
+# -- plugin call ------------------------------------------------------------------------------------
+
+def _suggest_flags(rule: Rule) -> list[str]:
+    """The flags that would grant one manifest permission (what an escalation error shows)."""
+    from secure_exec.policy.requests import FS_READ_OPS
+
+    def plain(p: str) -> str:
+        p = p[:-3] if p.endswith("/**") else p
+        return p.replace("\\*", "*").replace("\\?", "?").replace("\\\\", "\\") or "/"
+
+    if rule.capability == "fs":
+        ops = set(rule.ops or ())
+        kinds = (["--allow-read"] if not rule.ops or ops & FS_READ_OPS else []) + \
+                (["--allow-write"] if not rule.ops or ops - FS_READ_OPS else [])
+        paths = [plain(p) for p in rule.paths]
+        return [f"{k}={','.join(paths)}" if paths else k for k in kinds]
+    if rule.capability == "network":
+        hosts = list(rule.urls) + list(rule.cidrs)
+        return ["--allow-net=" + ",".join(hosts) if hosts else "--allow-net"]
+    if rule.capability == "env":
+        return ["--allow-env=" + ",".join(rule.names) if rule.names else "--allow-env"]
+    return ["--allow-run=" + rule.executable if rule.executable else "--allow-run"]
+
+
+def _describe_rule(rule: Rule) -> str:
+    what = list(rule.paths or rule.urls or rule.cidrs or rule.names or ())
+    if rule.executable:
+        what.append(rule.executable)
+    ops = ",".join(rule.ops) if rule.ops else "(all ops)"
+    return f"{rule.capability} {ops} {' '.join(what) or '(everything)'}"
+
+
+def escalation_message(m: PluginManifest, grant: Policy) -> str:
+    """Which manifest permissions the grant does not cover, and the flags that would grant them."""
+    lines = [f"plugin {m.id!r} requests more than the flags grant:"]
+    for i, table in enumerate(m.requested_rules):
+        try:
+            rule = rule_from_mapping(table, f"permissions[{i}]", source="manifest")
+        except ConfigError:
+            continue
+        try:
+            grant.narrow(rules=[rule])
+        except ConfigError:
+            lines.append(f"  permissions[{i}]: {_describe_rule(rule)}: grant with {' '.join(_suggest_flags(rule))}")
+    return "\n".join(lines)
+
+
+def cmd_plugin_call(ns: argparse.Namespace, out: Output) -> int:
+    counter = DenialCounter()
+    try:
+        args = json.loads(ns.args)
+    except json.JSONDecodeError as e:
+        raise CLIError(f"--args is not valid JSON: {e}") from None
+    if not (Path(ns.plugin) / MANIFEST_NAME).is_file():
+        raise CLIError(f"{ns.plugin}: not a plugin folder (no {MANIFEST_NAME})")
+    m = load_manifest(ns.plugin)
+    if ns.pin is not None and not _DIGEST_RE.match(ns.pin):
+        raise CLIError(f"--pin: {ns.pin!r} is not a plugin digest; expected 'sha256:' and 64 hex digits "
+                       "(print one with: secure-exec plugin digest DIR)")
+    pm = create_plugin_manager()
+    executor = create_command_executor()
+    policy = build_policy(ns, [], executor=executor, library=hook_presets(pm) if ns.policy else None)
+    with _audit(ns, counter, pm) as log, \
+            PluginHost(plugin_manager=pm, audit_log=log, on_stdio=_stdio(out, ns.stdio)) as host:
+        try:
+            plugin = host.load_plugin(ns.plugin, policy=policy, filesystem=HostFileSystem("/"),
+                                      command_executor=executor, time_limit=ns.time_limit,
+                                      memory_limit_mb=ns.memory_limit, env=guest_env(ns), pinned_digest=ns.pin)
+        except PermissionDenied as e:
+            if "requests more than the host granted" in str(e):
+                raise CLIError(escalation_message(m, policy)) from None
+            if "pinned digest" in str(e):
+                raise CLIError(str(e)) from None
+            raise
+        try:
+            value = plugin.call(ns.function, *(args if isinstance(args, list) else [args]))
+        finally:
+            counter.summary(ns, out)
+    text = json.dumps(value, separators=(",", ":"), sort_keys=True) if ns.json else \
+        json.dumps(value, indent=2, sort_keys=True)
+    out.out(text + "\n")
+    return EXIT_OK
+
+
+def cmd_plugin_digest(ns: argparse.Namespace, out: Output) -> int:
+    m = load_manifest(ns.plugin)
+    out.out(plugin_digest(m.root) + "\n")
+    return EXIT_OK
+
+
+__all__ = ["EXIT_GUEST", "cmd_plugin_call", "cmd_run", "register"]

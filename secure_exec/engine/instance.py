@@ -13,6 +13,7 @@ import json
 import os
 import struct
 import threading
+import time
 from types import TracebackType
 from typing import Any
 
@@ -61,6 +62,11 @@ def _decode_json(out: bytes) -> Any:
         return json.loads(out.decode("utf-8", "surrogatepass"))
     except ValueError:
         raise JSError("Error", "the script's result could not be decoded as JSON") from None
+
+
+def _ns(budget: float | None) -> int:
+    """The guest interrupt handler's budget in ns (0 = none)."""
+    return 0 if budget is None else max(1, int(budget * 1e9))
 
 
 def _wire_error(code: str, message: str) -> bytes:
@@ -117,6 +123,8 @@ class JSInstance:
         if not isinstance(limits, EngineLimits):
             raise ConfigError(f"limits must be an EngineLimits, got {type(limits).__name__}")
         self.limits = limits
+        self.deadline: float | None = None
+        """``time.monotonic()`` by which every call into the guest must end (the owner's one deadline)."""
         self.host_call = host_call
         self.module_loader = module_loader
         self.fast_path = not slow_path_forced()
@@ -173,7 +181,8 @@ class JSInstance:
     def run_jobs(self) -> int:
         """Run every pending promise job; returns how many ran."""
         with self._owned() as sb:
-            self._guest(sb, "sb_run_jobs", self.limits.budget_ns, timed=True)
+            budget = self._budget()
+            self._guest(sb, "sb_run_jobs", _ns(budget), timed=True, budget=budget)
             return sb.exports.call("sb_jobs_run")
 
     def memory_usage(self) -> int:
@@ -246,7 +255,8 @@ class JSInstance:
                     raise MemoryLimitExceeded(f"the sandbox cannot hold an input of {len(payload)} bytes")
                 sb.inbuf, sb.incap = ptr, len(payload)
             sb.memory.write(sb.inbuf, payload)
-            rc = self._guest(sb, entry, a, b, self.limits.budget_ns, timed=True)
+            budget = self._budget()
+            rc = self._guest(sb, entry, a, b, _ns(budget), timed=True, budget=budget)
             p, n = struct.unpack("<II", sb.memory.read(sb.hdr, 8))
             out = sb.memory.read(p, n) if n else b""
             if rc == 0:
@@ -257,11 +267,21 @@ class JSInstance:
                 raise MemoryLimitExceeded(f"the sandbox ran out of memory (limit {self.limits.memory_limit} bytes)")
             raise self._js_error(out)
 
-    def _guest(self, sb: _Sandbox, name: str, *args: int, timed: bool = False) -> int:
+    def _budget(self) -> float | None:
+        """Seconds this call into the guest may take: the time limit, cut to what the deadline leaves."""
+        tl = self.limits.time_limit
+        if self.deadline is None:
+            return tl
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise TimeLimitExceeded(f"the script exceeded its time limit of {self.limits.time_limit} s")
+        return left if tl is None else min(tl, left)
+
+    def _guest(self, sb: _Sandbox, name: str, *args: int, timed: bool = False, budget: float | None = None) -> int:
         """One call into the guest with this instance active; traps reset the sandbox."""
         # Always re-arm: a deadline is relative to the epoch when it was set, so a stale one would fire
         # on the next untimed call. Untimed entries (gc, buffers, usage) are internal and bounded.
-        sb.store.set_epoch_deadline(epoch_ticks(self.limits.time_limit if timed else None))
+        sb.store.set_epoch_deadline(epoch_ticks(budget if timed else None))
         prev = getattr(ACTIVE, "instance", None)
         ACTIVE.instance = self
         try:

@@ -1,10 +1,14 @@
 """Loaded plugins: one persistent sandbox per plugin, called many times by the host.
 
-A plugin instance owns one engine instance whose state survives between calls. Calls are
-serialised (one thread at a time); ``acall`` runs a call on a worker thread so an asyncio host never
-blocks. After a wasm trap or a ``process.exit`` inside a call the instance is reloaded from the
-plugin's files (state is lost, the error is raised); after a time or memory limit the engine keeps
-the instance usable and its state.
+A plugin instance is a thin client of one ``Sandbox`` (runtime/sandbox.py) whose engine state
+survives between calls. Calls are serialised (one thread at a time; a call re-entering the same
+plugin from its own host function or stdio hook raises ``SandboxBusy`` instead of deadlocking);
+``acall`` runs a call on a worker thread so an asyncio host never blocks. Each call runs under its
+own deadline, is audited with a ``call_id`` that every access it makes carries, and ends everything
+it started before it returns. After a wasm trap or a ``process.exit`` inside a call the instance is
+reloaded at once from the verified in-memory copy of the plugin's files taken at load (state is
+lost, the error is raised); after a time or memory limit the engine keeps the instance usable and
+its state.
 """
 
 from __future__ import annotations
@@ -19,52 +23,82 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+import attrs
 import orjson
 
-from secure_exec.engine.instance import JSInstance
-from secure_exec.errors import ConfigError, EngineTrap, GuestError, JSError, LimitExceeded, SandboxClosed
+from secure_exec.errors import (
+    ConfigError,
+    EngineTrap,
+    GuestError,
+    JSError,
+    LimitExceeded,
+    SandboxBusy,
+    SandboxClosed,
+    SecureExecError,
+)
 from secure_exec.host.hostfns import HostFunctionTable
 from secure_exec.host.hostfns import register as register_hostfns
-from secure_exec.host.manifest import PluginManifest, plugin_digest
+from secure_exec.host.manifest import PluginManifest, plugin_snapshot
+from secure_exec.providers.scope import current_scope
 from secure_exec.runtime.config import StdioEvent
 from secure_exec.runtime.modules import load_module
 from secure_exec.runtime.node_runtime import NodeRuntime
+from secure_exec.runtime.sandbox import Sandbox, limit_name, limit_of
 from secure_exec.runtime.session import Session
 
 PLUGIN_ROOT = "/plugin"
+INVOKER = PLUGIN_ROOT + "/__invoker__.mjs"
 PENDING_MARK = "did not settle after all pending jobs ran"
 MAX_MODULE_BYTES = 8 * 2**20
 
+# Evaluated as a classic script BEFORE any plugin code runs: it captures the intrinsics the invoker
+# needs and defines a non-configurable, non-writable factory. The invoker module (whose imports run
+# the plugin first) only calls that factory, and the host reaches the invoker through the engine's
+# module registry ("<file>#<export>"), which guest code cannot touch. So a plugin that patches
+# Object.defineProperty, Promise.prototype.then, Reflect or Array iteration changes nothing here.
+_KIT = """(() => {
+  const def = Object.defineProperty, keys = Object.keys, apply = Reflect.apply, str = String;
+  const then = Promise.prototype.then, resolve = Promise.resolve.bind(Promise), reject = Promise.reject.bind(Promise);
+  const errorOf = (e) => {
+    try {
+      return { name: e && typeof e.name === "string" ? e.name : "Error",
+               message: e && e.message !== undefined ? str(e.message) : str(e),
+               code: e && typeof e.code === "string" ? e.code : null,
+               stack: e && typeof e.stack === "string" ? e.stack : "" };
+    } catch {
+      return { name: "Error", message: "the plugin threw a value that cannot be read", code: null, stack: "" };
+    }
+  };
+  def(globalThis, "__se_plugin_kit", { configurable: false, writable: false, enumerable: false, value: (ns) => {
+    let cur = 0, out = null;
+    const fnNames = [], ks = keys(ns);
+    for (let i = 0; i < ks.length; i++) if (typeof ns[ks[i]] === "function") fnNames[fnNames.length] = ks[i];
+    const kit = { __proto__: null, exports: fnNames,
+      invoke: (id, fn, args) => {
+        cur = id; out = null;  // calls are serialised by the host: at most one is in flight
+        const f = ns[fn];
+        if (typeof f !== "function")
+          return { ok: false, error: { name: "TypeError", code: "ERR_PLUGIN_NO_FUNCTION",
+                   message: `the plugin exports no function named '${fn}'`, stack: "" } };
+        let p;
+        try { p = resolve(apply(f, undefined, args)); } catch (e) { p = reject(e); }
+        // The host gets the outcome at once when the promise settles without host work; otherwise it
+        // drives the event loop and collects it with result(id).
+        return apply(then, p, [
+          (v) => { const r = { ok: true, value: v === undefined ? null : v }; if (cur === id) out = r; return r; },
+          (e) => { const r = { ok: false, error: errorOf(e) }; if (cur === id) out = r; return r; }]);
+      },
+      result: (id) => { if (id !== cur || out === null) return null; const r = out; out = null; return r; },
+    };
+    return kit;
+  } });
+})();"""
+
 _INVOKER = """import * as ns from {entry};
-const results = new Map();
-const errorOf = (e) => ({{
-  name: e && typeof e.name === "string" ? e.name : "Error",
-  message: e && e.message !== undefined ? String(e.message) : String(e),
-  code: e && typeof e.code === "string" ? e.code : null,
-  stack: e && typeof e.stack === "string" ? e.stack : "",
-}});
-Object.defineProperty(globalThis, "__se_plugin_invoke", {{ value: (id, fn, args) => {{
-  results.clear();  // calls are serialised by the host: at most one is in flight
-  const f = ns[fn];
-  if (typeof f !== "function") {{
-    results.set(id, {{ ok: false, error: {{ name: "TypeError", code: "ERR_PLUGIN_NO_FUNCTION",
-      message: `the plugin exports no function named '${{fn}}'`, stack: "" }} }});
-    return;
-  }}
-  let p;
-  try {{ p = Promise.resolve(f(...args)); }} catch (e) {{ p = Promise.reject(e); }}
-  // The host gets the outcome at once when the promise settles without host work; otherwise it
-  // drives the event loop and collects it from `results`.
-  return p.then((v) => {{ const r = {{ ok: true, value: v === undefined ? null : v }}; results.set(id, r); return r; }},
-                (e) => {{ const r = {{ ok: false, error: errorOf(e) }}; results.set(id, r); return r; }});
-}} }});
-Object.defineProperty(globalThis, "__se_plugin_result", {{ value: (id) => {{
-  const r = results.get(id);
-  if (r === undefined) return null;
-  results.delete(id);
-  return r;
-}} }});
-export const exports = Object.keys(ns).filter((k) => typeof ns[k] === "function");
+const kit = __se_plugin_kit(ns);
+export const invoke = kit.invoke;
+export const result = kit.result;
+export const exports = kit.exports;
 """
 
 
@@ -76,28 +110,36 @@ class PluginError(JSError):
         self.js_code = js_code
 
 
+def _s(v: Any) -> str:
+    return v if isinstance(v, str) else ""
+
+
 class PluginInstance:
     """A loaded plugin. ``call`` its exported functions with JSON-like arguments, many times."""
 
     def __init__(self, *, manifest: PluginManifest, digest: str, runtime: NodeRuntime,
                  host_functions: HostFunctionTable, pinned_digest: str | None,
                  on_stdio: Callable[[StdioEvent], None] | None,
-                 on_close: Callable[[PluginInstance], None] | None = None) -> None:
+                 on_close: Callable[[PluginInstance], None] | None = None,
+                 files: Mapping[str, bytes] | None = None) -> None:
         self.manifest = manifest
-        self.digest = digest
         self.runtime = runtime
         self.pinned_digest = pinned_digest
         self.on_stdio = on_stdio
         self._on_close = on_close
         self._hostfns = host_functions
+        if files is None:
+            digest, files = plugin_snapshot(manifest.root)
+        self.digest = digest
+        self._files = dict(files)  # the verified copy: the only source of the plugin's own modules
         register_hostfns(runtime.dispatcher, host_functions)
         self._lock = threading.Lock()
+        self._owner: int | None = None
         self._ids = itertools.count(1)
-        self._inst: JSInstance | None = None
-        self._session: Session | None = None
+        self._sb: Sandbox | None = None
         self.exports: tuple[str, ...] = ()
         self.calls = 0
-        self._start(check_digest=False)  # the loader computed the digest a moment ago
+        self._start()
 
     @property
     def id(self) -> str:
@@ -110,58 +152,55 @@ class PluginInstance:
     # ----------------------------------------------------------------- lifecycle
 
     def _load(self, s: Session, spec: str, referrer: str) -> tuple[str, str]:
-        """The plugin's own files come from its (digest-checked) folder; anything else via the fs gate."""
+        """The plugin's own files come from its verified in-memory copy; anything else via the fs gate."""
         base = posixpath.dirname(referrer) if referrer.startswith("/") else PLUGIN_ROOT
         path = posixpath.normpath(posixpath.join(base, spec)) if spec.startswith((".", "/")) else None
         if path is not None and (path == PLUGIN_ROOT or path.startswith(PLUGIN_ROOT + "/")):
-            host = (self.manifest.root / path[len(PLUGIN_ROOT) + 1:]).resolve()
-            if not host.is_relative_to(self.manifest.root) or not host.is_file():
+            data = self._files.get(path[len(PLUGIN_ROOT) + 1:])
+            if data is None:  # not in the digest (hidden, added after load, or absent): never served
                 raise GuestError("ERR_MODULE_NOT_FOUND", f"Cannot find module '{spec}' imported from {referrer}")
-            data = host.read_bytes()
             if len(data) > MAX_MODULE_BYTES:
                 raise GuestError("ERR_MODULE_TOO_LARGE", f"module {path} is larger than {MAX_MODULE_BYTES} bytes")
             return path, data.decode("utf-8", "replace")
         return load_module(s, spec, referrer)
 
-    def _start(self, *, check_digest: bool = True) -> None:
-        if check_digest:
-            current = plugin_digest(self.manifest.root)
-            if current != self.digest or (self.pinned_digest and current != self.pinned_digest):
-                raise ConfigError(f"plugin {self.id!r} changed on disk (digest {current}, expected "
-                                  f"{self.pinned_digest or self.digest}); refusing to load it")
+    def _start(self) -> None:
         rt = self.runtime
-        s = rt.new_session(rt.driver.process_config, self.on_stdio, b"")
-        inst = JSInstance(limits=rt.limits, host_call=lambda raw: rt.dispatcher.handle(s, raw),
-                          module_loader=lambda spec, ref: self._load(s, spec, ref))
+        sb = Sandbox(driver=rt.driver, limits=rt.limits, audit_log=rt.audit_log, dispatcher=rt.dispatcher,
+                     who=rt.identity, process=rt.driver.process_config, on_stdio=self.on_stdio,
+                     module_loader=self._load)
         entry = PLUGIN_ROOT + "/" + Path(self.manifest.entry).as_posix()
         try:
-            rt.budget(inst, None if rt.limits.time_limit is None else time.monotonic() + rt.limits.time_limit)
-            ns = inst.eval_module(_INVOKER.format(entry=orjson.dumps(entry).decode()), PLUGIN_ROOT + "/__invoker__.mjs")
+            sb.begin(rt.limits.time_limit)
+            sb.eval_script(_KIT, "<secure_exec plugin kit>")
+            ns = sb.eval_module(_INVOKER.format(entry=orjson.dumps(entry).decode()), INVOKER)
+            sb.release()  # nothing the plugin's top level started outlives its load
         except BaseException:
-            inst.close()
-            s.close()
+            sb.close()
             raise
-        self._inst, self._session = inst, s
-        self.exports = tuple(ns.get("exports") or ())
-        rt.audit_log.lifecycle("sandbox.started", s.gate.audit_ctx, file_path=entry)
+        exports = ns.get("exports")
+        self.exports = tuple(x for x in exports if isinstance(x, str)) if isinstance(exports, list) else ()
+        self._sb = sb
+        rt.audit_log.lifecycle("sandbox.started", sb.audit_ctx, file_path=entry)
 
     def _stop(self) -> None:
-        if self._inst is not None:
-            self._inst.close()
-        if self._session is not None:
-            self.runtime.audit_log.lifecycle("sandbox.stopped", self._session.gate.audit_ctx)
-            self._session.close()
-        self._inst = self._session = None
+        if self._sb is not None:
+            self._sb.close()
+        self._sb = None
 
     def reload(self) -> None:
-        """Throw the instance away and load the plugin again from its files (state is lost)."""
-        with self._lock:
+        """Throw the instance away and load the plugin again; refused if its files changed on disk."""
+        current, _ = plugin_snapshot(self.manifest.root)
+        if current != self.digest or (self.pinned_digest and current != self.pinned_digest):
+            raise ConfigError(f"plugin {self.id!r} changed on disk (digest {current}, expected "
+                              f"{self.pinned_digest or self.digest}); refusing to load it")
+        with self._owned():
             self._stop()
             self._start()
 
     def close(self) -> None:
-        with self._lock:
-            if self._inst is None:
+        with self._owned():
+            if self._sb is None:
                 return
             self._stop()
             self.runtime.dispose()
@@ -170,7 +209,7 @@ class PluginInstance:
 
     @property
     def closed(self) -> bool:
-        return self._inst is None
+        return self._sb is None
 
     def __enter__(self) -> PluginInstance:
         return self
@@ -178,65 +217,100 @@ class PluginInstance:
     def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
         self.close()
 
+    def _owned(self) -> _CallLock:
+        return _CallLock(self)
+
     # ----------------------------------------------------------------- calls
 
     def call(self, function: str, *args: Any, time_limit: float | None = None) -> Any:
         """Call an exported function; awaits its promise, settling host operations meanwhile."""
         if not isinstance(function, str) or not function.isidentifier():
             raise ConfigError(f"function name must be an identifier, got {function!r}")
-        with self._lock:
-            inst, s = self._inst, self._session
-            if inst is None or s is None:
+        with self._owned():
+            sb = self._sb
+            if sb is None:
                 raise SandboxClosed(f"plugin {self.id!r} is closed")
             rt = self.runtime
-            limit = time_limit if time_limit is not None else rt.limits.time_limit
-            deadline = None if limit is None else time.monotonic() + limit
-            call_id = next(self._ids)
+            call_id = f"c-{next(self._ids)}"
             self.calls += 1
-            box: list[Any] = []
-            generation = inst.generation
-
-            def settled() -> bool:
-                r = inst.call_function("__se_plugin_result", [call_id])
-                if r is not None:
-                    box.append(r)
-                return bool(box)
-
+            gate = sb.session.gate
+            base_ctx = gate.audit_ctx
+            gate.audit_ctx = attrs.evolve(base_ctx, call_id=call_id)
+            t0 = time.perf_counter()
+            status = "error"
             try:
-                rt.budget(inst, deadline)
+                sb.begin(time_limit if time_limit is not None else rt.limits.time_limit)
+                value = self._call(sb, call_id, function, list(args))
+                status = "ok"
+                return value
+            except LimitExceeded as e:
+                status = "limit"
+                sb.limit_event(limit_name(e), function=function)
+                raise
+            finally:
+                sb.release()  # nothing the call started outlives it
                 try:
-                    first = inst.call_function("__se_plugin_invoke", [call_id, function, list(args)])
-                except JSError as e:
-                    if PENDING_MARK not in e.js_message or s.exit_code is not None:
-                        raise
-                    first = None
+                    rt.audit_log.lifecycle("plugin.call", gate.audit_ctx, function=function, status=status,
+                                           duration_ms=round((time.perf_counter() - t0) * 1000.0, 3))
+                except SecureExecError:
+                    pass  # the audit log reported it; the call's own outcome must not be lost
+                gate.audit_ctx = base_ctx
+
+    def _call(self, sb: Sandbox, call_id: str, function: str, args: list[Any]) -> Any:
+        s = sb.session
+        box: list[Any] = []
+        generation = sb.inst.generation
+
+        def settled() -> bool:
+            r = sb.guest(INVOKER + "#result", [call_id])
+            if r is not None:
+                box.append(r)
+            return bool(box)
+
+        try:
+            try:
+                first = sb.guest(INVOKER + "#invoke", [call_id, function, args])
+            except JSError as e:
+                if PENDING_MARK not in e.js_message or s.exit_code is not None:
+                    raise
+                first = None
+            if s.exit_code is None:
                 if isinstance(first, dict):
                     box.append(first)
                 else:
-                    rt.drive(inst, s, deadline, until=settled)
-                if not box and not settled():
-                    if s.exit_code is not None:
-                        code, s.exit_code = s.exit_code, None
-                        self._restart()
-                        raise PluginError("ProcessExit", f"the plugin called process.exit({code}); it was reloaded")
-                    raise PluginError("Error", f"{function}() returned a promise that never settles",
-                                      js_code="ERR_PLUGIN_NEVER_SETTLED")
-            except (EngineTrap, LimitExceeded):
-                if inst.generation != generation:  # the engine replaced a trapped sandbox: reload the plugin
-                    self._restart()
+                    sb.drive(until=settled)
+            if s.exit_code is None and not box and not settled():
+                raise PluginError("Error", f"{function}() returned a promise that never settles",
+                                  js_code="ERR_PLUGIN_NEVER_SETTLED")
+        except (EngineTrap, LimitExceeded):
+            if sb.inst.generation != generation or sb.inst.closed:  # the engine replaced a trapped sandbox
+                self._restart()
+            raise
+        except JSError as e:
+            if s.exit_code is None:
                 raise
-            except JSError as e:
-                if s.exit_code is not None:
-                    code, s.exit_code = s.exit_code, None
-                    self._restart()
-                    raise PluginError("ProcessExit", f"the plugin called process.exit({code}); it was reloaded") from e
-                raise
-            r = box[0]
-            if r.get("ok"):
-                return r.get("value")
-            err = r.get("error") or {}
-            raise PluginError(str(err.get("name") or "Error"), str(err.get("message") or ""),
-                              str(err.get("stack") or ""), err.get("code"))
+            self._exited(s, e)
+        if s.exit_code is not None:
+            self._exited(s, None)
+        r = box[0]
+        if not isinstance(r, dict):
+            raise PluginError("Error", f"{function}() produced an outcome that could not be read")
+        if r.get("ok") is True:
+            return r.get("value")
+        raw = r.get("error")
+        err: dict[str, Any] = raw if isinstance(raw, dict) else {}
+        name, msg = _s(err.get("name")), _s(err.get("message"))
+        lim = limit_of(name, msg, sb.limits)
+        if lim is not None:
+            raise lim
+        code = err.get("code")
+        raise PluginError(name or "Error", msg, _s(err.get("stack")), code if isinstance(code, str) else None)
+
+    def _exited(self, s: Session, cause: BaseException | None) -> None:
+        """process.exit() inside a call: reload the plugin at once (its state is gone) and say so."""
+        code = s.exit_code
+        self._restart()
+        raise PluginError("ProcessExit", f"the plugin called process.exit({code}); it was reloaded") from cause
 
     def _restart(self) -> None:
         self._stop()
@@ -245,6 +319,28 @@ class PluginInstance:
     async def acall(self, function: str, *args: Any, time_limit: float | None = None) -> Any:
         """``call`` on a worker thread: the event loop keeps running while the plugin works."""
         return await asyncio.to_thread(self.call, function, *args, time_limit=time_limit)
+
+
+class _CallLock:
+    """Serialise calls; a call from inside this plugin's own call (host function, stdio hook) is refused."""
+
+    __slots__ = ("p",)
+
+    def __init__(self, p: PluginInstance) -> None:
+        self.p = p
+
+    def __enter__(self) -> None:
+        p = self.p
+        sb = p._sb
+        if p._owner == threading.get_ident() or (sb is not None and current_scope() is sb.scope):
+            raise SandboxBusy(f"plugin {p.id!r} is already running a call: a host function or hook cannot call "
+                              "back into the plugin that called it")
+        p._lock.acquire()
+        p._owner = threading.get_ident()
+
+    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
+        self.p._owner = None
+        self.p._lock.release()
 
 
 def granted_functions(manifest: PluginManifest, offered: Mapping[str, Callable[..., Any]]) -> dict[str, Any]:

@@ -21,7 +21,7 @@ import pluggy
 from secure_exec.audit import AuditContext, AuditLog
 from secure_exec.errors import ConfigError, PermissionDenied
 from secure_exec.host.hostfns import HostFunctionTable
-from secure_exec.host.manifest import PluginManifest, load_manifest, plugin_digest
+from secure_exec.host.manifest import PluginManifest, load_manifest, plugin_snapshot
 from secure_exec.host.plugin import PluginInstance, granted_functions
 from secure_exec.policy import Policy, Rule, rule_from_mapping
 from secure_exec.providers.manager import approve_permission, create_plugin_manager
@@ -102,7 +102,7 @@ class PluginHost:
     ) -> PluginInstance:
         """Load a plugin folder under ``policy`` (the grant; none grants nothing)."""
         m = load_manifest(path)
-        digest = plugin_digest(m.root)
+        digest, files = plugin_snapshot(m.root)  # what runs is exactly what this digest covers
         ctx = AuditContext(session_id="host", plugin_id=m.id, plugin_version=m.version, plugin_digest=digest)
         if pinned_digest is not None and pinned_digest != digest:
             self.audit_log.lifecycle("plugin.load_failed", ctx, reason="digest mismatch", expected=pinned_digest)
@@ -122,7 +122,8 @@ class PluginHost:
                               plugin_digest=digest)
         inst = PluginInstance(manifest=m, digest=digest, runtime=runtime,
                               host_functions=HostFunctionTable(fns, policy_digest=effective.digest),
-                              pinned_digest=pinned_digest, on_stdio=self.on_stdio, on_close=self._forget)
+                              pinned_digest=pinned_digest, on_stdio=self.on_stdio, on_close=self._forget,
+                              files=files)
         self.audit_log.lifecycle("plugin.loaded", ctx, policy_digest=effective.digest,
                                  host_functions=sorted(fns), exports=list(inst.exports))
         with self._lock:

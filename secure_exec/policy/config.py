@@ -35,8 +35,8 @@ from secure_exec.policy.engine import Policy
 from secure_exec.policy.rules import Preset, Rule
 
 RULE_KEYS = frozenset({"capability", "effect", "id", "ops", "paths", "urls", "cidrs", "methods", "names",
-                       "executable", "args", "reason"})
-_LIST_KEYS = ("ops", "paths", "urls", "cidrs", "methods", "names", "args")
+                       "executable", "args", "env", "reason"})
+_LIST_KEYS = ("ops", "paths", "urls", "cidrs", "methods", "names", "args", "env")
 _STR_KEYS = ("capability", "effect", "id", "executable", "reason")
 _POLICY_KEYS = frozenset({"name", "mode", "waive", "use", "rules", "presets"})
 

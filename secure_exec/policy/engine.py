@@ -24,7 +24,7 @@ import orjson
 
 from secure_exec.errors import ConfigError
 from secure_exec.policy.decision import PolicyDecision
-from secure_exec.policy.guards import GUARDS_BY_CAPABILITY, validate_waivers
+from secure_exec.policy.guards import GUARDS_BY_CAPABILITY, GuardHit, child_guard, validate_waivers
 from secure_exec.policy.permissions import PermissionCheck, check_name, normalize_permissions
 from secure_exec.policy.requests import AccessRequest, Decision
 from secure_exec.policy.rules import CAPABILITIES, Preset, Rule
@@ -73,6 +73,19 @@ class Policy:
         self._allow: dict[str, list[tuple[Callable[[Any], bool], Verdict]]] = {c: [] for c in CAPABILITIES}
         self._resolved: list[tuple[str, str, Rule]] = []
         self._compile()
+        # child.env lets through a code-running variable only if an allow rule names it literally
+        named: frozenset[str] = frozenset(
+            n for _, _, r in self._resolved if r.capability == "child_process" and r.effect == "allow"
+            for n in r.env if "*" not in n and "?" not in n)
+        if _parent is not None:
+            named |= _parent._env_named
+        self._env_named: frozenset[str] = named
+
+        def child(req: Any, waived: frozenset[str]) -> GuardHit | None:
+            return child_guard(req, waived, named)
+
+        self._guards: dict[str, Callable[[Any, frozenset[str]], GuardHit | None]] = {
+            **GUARDS_BY_CAPABILITY, "child_process": child}
         self._default: dict[str, Verdict] = {
             c: ("deny", f"no rule or check allows this {c} access", "default", "default") for c in CAPABILITIES}
         self._check_allow: dict[str, Verdict] = {
@@ -186,7 +199,7 @@ class Policy:
             inherited = self._parent._verdict(request, cap)
             if inherited[0] == "deny":
                 return inherited
-        guard = GUARDS_BY_CAPABILITY[cap](request, self._waived)
+        guard = self._guards[cap](request, self._waived)
         if guard is not None:
             return ("deny", guard[1], f"guard:{guard[0]}", "guard")
         for match, verdict in self._deny[cap]:

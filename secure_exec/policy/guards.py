@@ -2,7 +2,8 @@
 
 They encode escapes that are never what a plugin author meant: host pseudo-filesystems, SSRF to
 loopback/private/metadata addresses (on every resolved IP and on IP-literal hosts in any
-spelling), and loader-injection variables in a child's environment.
+spelling), environment variables that make a child run code it was not asked to run
+(``child.env``), and launchers that run a program chosen by their arguments (``child.launcher``).
 """
 
 from __future__ import annotations
@@ -13,14 +14,73 @@ from typing import Any
 
 from secure_exec.errors import ConfigError
 from secure_exec.policy.ipaddr import NET_GUARDS
+from secure_exec.policy.launchers import env_assignments
 from secure_exec.policy.requests import ChildProcessAccessRequest, FsAccessRequest, NetworkAccessRequest
 
 FS_GUARDS = {"fs.proc": "/proc", "fs.sys": "/sys", "fs.dev": "/dev"}
-CHILD_GUARDS = frozenset({"child.env"})
+CHILD_GUARDS = frozenset({"child.env", "child.launcher"})
 GUARD_NAMES = frozenset(FS_GUARDS) | NET_GUARDS | CHILD_GUARDS
 
-_LOADER_PREFIXES = ("LD_", "DYLD_")
-_LOADER_NAMES = frozenset({"NODE_OPTIONS"})
+# -- a child's environment ------------------------------------------------------------------------
+# Names every child may get (values are the guest's): the safe base. Everything else needs a rule
+# (``env = [...]`` on a child_process allow rule) or a function check that allows it.
+SAFE_ENV_NAMES = frozenset({"PATH", "HOME", "LANG", "TERM", "TZ"})
+SAFE_ENV_PREFIXES = ("LC_",)
+# Families that make common tools load or run code named by the variable. A name in these families
+# is refused (guard ``child.env``) unless a child_process allow rule names it literally, one by one:
+# a glob such as ``GIT_*`` never counts. Compared case-insensitively (refusing ``git_dir`` costs
+# nothing; missing a tool that reads its variables case-insensitively would).
+CODE_ENV_PREFIXES = (
+    "LD_", "DYLD_",                                   # dynamic loader (LD_PRELOAD, LD_AUDIT, ...)
+    "GIT_",                                           # GIT_CONFIG_*, GIT_SSH_COMMAND, GIT_EXEC_PATH, ...
+    "BASH_FUNC_",                                     # exported bash functions shadow commands
+    "PYTHON", "PERL", "RUBY", "GEM_", "BUNDLE_", "JAVA_", "JDK_", "_JAVA_", "NODE_", "NPM_CONFIG_",
+    "LUA_", "PHP_", "R_", "TCL", "GCONV_", "MALLOC_", "SSH_", "GPG_", "LESS", "PAGER",
+)
+CODE_ENV_NAMES = frozenset({
+    "BASH_ENV", "ENV", "PS4", "PS1", "PS2", "PROMPT_COMMAND", "SHELLOPTS", "BASHOPTS", "IFS", "CDPATH",
+    "GLOBIGNORE", "BASH_XTRACEFD", "EXECIGNORE", "FPATH", "ZDOTDIR", "SHELL", "EDITOR", "VISUAL",
+    "PAGER", "MANPAGER", "BROWSER", "JAVA_TOOL_OPTIONS", "NODE_OPTIONS", "LOCPATH", "NLSPATH",
+    "HOSTALIASES", "RES_OPTIONS", "LOCALDOMAIN", "OPENSSL_CONF", "OPENSSL_ENGINES", "SSLKEYLOGFILE",
+    "XDG_CONFIG_HOME", "XDG_CONFIG_DIRS", "XDG_DATA_DIRS", "TERMINFO", "TERMINFO_DIRS", "TMUX",
+    "CURL_HOME", "WGETRC", "SYSTEMD_PAGER", "SUDO_ASKPASS", "DISPLAY_ASKPASS", "INPUTRC", "MAIL",
+    "MAILPATH", "MAILCHECK", "HISTFILE", "TMPDIR", "LS_COLORS", "POSIXLY_CORRECT", "BASH_COMPAT",
+    "BASH_LOADABLES_PATH", "COMP_WORDBREAKS", "KRB5_CONFIG", "CC", "CXX", "MAKEFLAGS", "MFLAGS",
+    "CARGO_HOME", "RUSTC_WRAPPER", "RUSTFLAGS", "GOFLAGS", "GOPATH", "GOROOT", "PKG_CONFIG_PATH",
+})
+
+
+def is_safe_env(name: str) -> bool:
+    """In the safe base every child may get without a rule (``PATH``, ``HOME``, ``LANG``, ``LC_*``, ...)."""
+    return name in SAFE_ENV_NAMES or name.startswith(SAFE_ENV_PREFIXES)
+
+
+def is_code_env(name: str) -> bool:
+    """In a family that makes common tools run code (refused unless a rule names it literally)."""
+    up = name.upper()
+    return up in CODE_ENV_NAMES or up.startswith(CODE_ENV_PREFIXES) or "%" in name
+
+
+# -- launchers ------------------------------------------------------------------------------------
+# Programs that run another program chosen by their arguments (or by their input). The runtime
+# resolves the simple ones (``policy.launchers``) to what they really run before asking the
+# policy; a request whose executable is still one of these is refused by ``child.launcher``.
+LAUNCHERS = frozenset({
+    "env", "nice", "nohup", "setsid", "timeout", "stdbuf", "xargs", "ionice", "chrt", "taskset", "flock",
+    "sudo", "doas", "su", "runuser", "pkexec", "chroot", "unshare", "nsenter", "setpriv", "setarch",
+    "linux32", "linux64", "prlimit", "numactl", "time", "watch", "strace", "ltrace", "gdb", "valgrind",
+    "busybox", "toybox", "parallel", "script", "expect", "unbuffer", "firejail", "systemd-run", "sg",
+    "newgrp", "catchsegv", "faketime", "fakeroot", "eatmydata", "rlwrap", "entr", "cgexec", "chpst",
+    "torify", "torsocks", "proxychains", "proxychains4", "ssh-agent", "dbus-run-session", "xvfb-run",
+    "start-stop-daemon", "run-parts", "ld.so", "ld-linux.so.2", "ld-linux-x86-64.so.2",
+    "ld-linux-aarch64.so.1", "ld-musl-x86_64.so.1",
+})
+
+
+def launcher_name(command: str) -> str | None:
+    """The launcher an executable path is (by its file name), or ``None``."""
+    base = command.rsplit("/", 1)[-1]
+    return base if base in LAUNCHERS or base.startswith("ld-linux") else None
 
 
 def validate_waivers(names: Iterable[object], where: str = "waive") -> frozenset[str]:
@@ -43,11 +103,6 @@ def _fs_guard(path: str, waived: frozenset[str]) -> str | None:
         return None
     name = "fs." + m.group(1)
     return None if name in waived else name
-
-
-def _is_loader_var(name: str) -> bool:
-    up = name.upper()
-    return up.startswith(_LOADER_PREFIXES) or up in _LOADER_NAMES
 
 
 _FS_REASONS = {g: f"{root} is a host pseudo-filesystem" for g, root in FS_GUARDS.items()}
@@ -73,17 +128,26 @@ def net_guard(request: NetworkAccessRequest, waived: frozenset[str]) -> GuardHit
     return None
 
 
-def child_guard(request: ChildProcessAccessRequest, waived: frozenset[str]) -> GuardHit | None:
-    if "child.env" in waived:
-        return None
-    for name in request.env:
-        if _is_loader_var(name):
-            return "child.env", f"environment variable {name} can inject code into the child"
-    # `env LD_PRELOAD=... cmd` sets the variable through argv instead
-    if request.command.rsplit("/", 1)[-1] == "env":
-        for a in request.args:
-            if "=" in a and _is_loader_var(a.split("=", 1)[0]):
-                return "child.env", f"argument {a.split('=', 1)[0]}=... can inject code into the child"
+def child_guard(request: ChildProcessAccessRequest, waived: frozenset[str],
+                named: frozenset[str] = frozenset()) -> GuardHit | None:
+    """``child.env``: a variable in a code-running family that no allow rule of the deciding policy
+    names literally (``named``); ``child.launcher``: an executable that runs another program."""
+    if "child.env" not in waived:
+        for name in request.env:
+            if is_code_env(name) and name not in named:
+                return "child.env", (f"environment variable {name} can make the child run other code; "
+                                     "a child_process allow rule must name it in 'env'")
+    launcher = launcher_name(request.command)
+    if launcher == "env" and "child.env" not in waived:  # `env NAME=... cmd` sets variables through argv
+        names = env_assignments(request.args)
+        if names is None:
+            return "child.env", "cannot tell which variables these env arguments set"
+        for name in names:
+            if is_code_env(name) and name not in named:
+                return "child.env", f"argument {name}=... can make the child run other code"
+    if launcher is not None and "child.launcher" not in waived:
+        return "child.launcher", (f"{launcher} runs another program chosen by its arguments; "
+                                  "spawn that program directly")
     return None
 
 

@@ -12,8 +12,15 @@ A rule applies to one capability and matches a request when EVERY criterion it s
 * env: ``ops``, ``names`` (globs like ``APP_*``). ``list`` matches only a rule without ``names``
   or with the bare ``*``, since it reveals every name.
 * child_process: ``executable`` (an absolute path or absolute glob, compared with the request's
-  resolved command; a relative command never matches) and ``args`` (one glob per argument, a final
-  ``**`` matches any remaining arguments; unset means any arguments).
+  resolved command; a relative command never matches), ``args`` (one pattern per argument, a final
+  ``**`` matches any remaining arguments; unset means any arguments) and ``env`` (the variable
+  names the child may get besides the safe base ``PATH``, ``HOME``, ``LANG``, ``LC_*``, ``TERM``,
+  ``TZ``; globs allowed, but a name in a code-running family such as ``GIT_*`` or ``BASH_ENV``
+  is allowed only when listed literally).
+  Argument patterns of allow rules are path-aware: ``*`` and ``?`` never match ``/``, ``**``
+  inside a pattern matches across ``/``, and no wildcard ever matches a ``..`` path component
+  (``../x``, ``x/..``, ``--dir=..``), so ``src/*`` cannot be satisfied by ``src/../../etc``. Deny
+  rules match loosely (``*`` matches anything) so they cannot be dodged the same way.
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ from secure_exec.policy.globs import (
     path_glob_regex,
     validate_path_glob,
 )
+from secure_exec.policy.guards import is_code_env, is_safe_env
 from secure_exec.policy.netpattern import HostPattern, parse_host_pattern
 from secure_exec.policy.requests import (
     ENV_OPS,
@@ -54,9 +62,9 @@ _FIELDS_BY_CAP = {
     "fs": {"paths"},
     "network": {"urls", "cidrs", "methods"},
     "env": {"names"},
-    "child_process": {"executable", "args"},
+    "child_process": {"executable", "args", "env"},
 }
-_ALL_FIELDS = {"paths", "urls", "cidrs", "methods", "names", "executable", "args"}
+_ALL_FIELDS = {"paths", "urls", "cidrs", "methods", "names", "executable", "args", "env"}
 
 
 def canonical_capability(cap: object, where: str) -> str:
@@ -97,6 +105,7 @@ class Rule:
     names: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
     executable: str | None = None
     args: tuple[str, ...] | None = attrs.field(default=None, converter=_opt_str_tuple)
+    env: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
     reason: str | None = None
     source: str = "host"
     # compiled once
@@ -105,6 +114,8 @@ class Rule:
     _exe_re: re.Pattern[str] | None = attrs.field(init=False, default=None, eq=False, repr=False)
     _arg_res: tuple[re.Pattern[str], ...] = attrs.field(init=False, default=(), eq=False, repr=False)
     _args_rest: bool = attrs.field(init=False, default=False, eq=False, repr=False)
+    _env_re: re.Pattern[str] | None = attrs.field(init=False, default=None, eq=False, repr=False)
+    _env_literal: frozenset[str] = attrs.field(init=False, default=frozenset(), eq=False, repr=False)
     _hosts: tuple[HostPattern, ...] = attrs.field(init=False, default=(), eq=False, repr=False)
     _nets: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = attrs.field(
         init=False, default=(), eq=False, repr=False)
@@ -127,7 +138,7 @@ class Rule:
         for f in _ALL_FIELDS - _FIELDS_BY_CAP[cap]:
             if getattr(self, f) not in ((), None):
                 raise ConfigError(f"{where}: '{f}' does not apply to capability {cap!r}")
-        for f in ("ops", "paths", "urls", "cidrs", "methods", "names", "args"):
+        for f in ("ops", "paths", "urls", "cidrs", "methods", "names", "args", "env"):
             v = getattr(self, f)
             if v is not None and not all(isinstance(x, str) for x in v):
                 raise ConfigError(f"{where}: {f} must be a list of strings")
@@ -166,7 +177,16 @@ class Rule:
             if pats and pats[-1] == "**":
                 set_(self, "_args_rest", True)
                 pats.pop()
-            set_(self, "_arg_res", tuple(re.compile(name_glob_regex(a), re.DOTALL) for a in pats))
+            if self.effect == "allow":
+                set_(self, "_arg_res", tuple(re.compile(arg_glob_regex(a), re.DOTALL) for a in pats))
+            else:
+                set_(self, "_arg_res", tuple(re.compile(name_glob_regex(a), re.DOTALL) for a in pats))
+        if self.env:
+            for n in self.env:
+                if not n or "=" in n or "\x00" in n:
+                    raise ConfigError(f"{where}: bad env name pattern {n!r}")
+            set_(self, "_env_literal", frozenset(n for n in self.env if not _WILDCARDS & set(n)))
+            set_(self, "_env_re", compile_any([name_glob_regex(n) for n in self.env]))
         set_(self, "matcher", self._fs_matcher() if cap == "fs" else self._generic_matcher())
 
     def _fs_matcher(self) -> Callable[[Any], bool]:
@@ -272,12 +292,32 @@ class Rule:
     def _match_child(self, r: ChildProcessAccessRequest) -> bool:
         if self._exe_re is not None and (not r.command.startswith("/") or self._exe_re.fullmatch(r.command) is None):
             return False
+        allow = self.effect == "allow"
+        if allow:
+            if not all(self._env_allows(name) for name in r.env):
+                return False
+        elif self._env_re is not None and not any(self._env_re.fullmatch(name) for name in r.env):
+            return False
         if self.args is None:
             return True
         n = len(self._arg_res)
         if len(r.args) < n or (len(r.args) > n and not self._args_rest):
             return False
-        return all(p.fullmatch(a) is not None for p, a in zip(self._arg_res, r.args, strict=False))
+        if not allow:
+            return all(p.fullmatch(a) is not None for p, a in zip(self._arg_res, r.args, strict=False))
+        for p, a in zip(self._arg_res, r.args, strict=False):
+            m = p.fullmatch(a)
+            if m is None or _wildcard_dotdot(a, m):
+                return False
+        return True
+
+    def _env_allows(self, name: str) -> bool:
+        """May an allow rule give the child variable ``name``? (safe base, or listed; code families literally)."""
+        if is_code_env(name):
+            return name in self._env_literal
+        if is_safe_env(name):
+            return True
+        return self._env_re is not None and self._env_re.fullmatch(name) is not None
 
     # -- narrowing ----------------------------------------------------------------------------
 
@@ -308,6 +348,13 @@ class Rule:
         if self.executable is not None and (
                 other.executable is None or not path_glob_covers(self.executable, other.executable)):
             return False
+        for t in other.env:  # every name other lets through, this rule lets through too
+            if t in self._env_literal:
+                continue
+            if not _WILDCARDS & set(t) and is_code_env(t):
+                return False  # a code-running name needs the same literal entry here
+            if not any(name_glob_covers(m, t) for m in self.env):
+                return False
         return self.args is None or other.args == self.args
 
     def canonical(self) -> dict[str, Any]:
@@ -317,9 +364,46 @@ class Rule:
             "ops": sorted(self.ops) if self.ops is not None else None,
             "paths": list(self.paths), "urls": list(self.urls), "cidrs": list(self.cidrs),
             "methods": list(self.methods), "names": list(self.names), "executable": self.executable,
-            "args": list(self.args) if self.args is not None else None, "reason": self.reason,
+            "args": list(self.args) if self.args is not None else None, "env": list(self.env),
+            "reason": self.reason,
             "source": self.source,
         }
+
+
+_WILDCARDS = frozenset("*?")
+
+
+def arg_glob_regex(pattern: str) -> str:
+    """Path-aware argument pattern: ``**`` any text, ``*`` any text but ``/``, ``?`` one char but ``/``.
+
+    Every wildcard is a group so the matcher can check what it matched (see ``_wildcard_dotdot``).
+    """
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if pattern.startswith("**", i):
+            out.append("(.*)")
+            i += 2
+            continue
+        out.append("([^/]*)" if ch == "*" else "([^/])" if ch == "?" else re.escape(ch))
+        i += 1
+    return "".join(out)
+
+
+_DOTDOT = re.compile(r"\.\.(?=/|$)|(?<=/)\.\.")  # a ".." ending a component, or starting one after "/"
+
+
+def _wildcard_dotdot(arg: str, m: re.Match[str]) -> bool:
+    """Did a wildcard match (part of) a ``..`` path component of ``arg``?"""
+    if ".." not in arg:
+        return False
+    spans = [m.span(g) for g in range(1, (m.re.groups or 0) + 1) if m.span(g)[0] >= 0]
+    for d in _DOTDOT.finditer(arg):
+        a, b = d.span()
+        if any(s < b and a < e for s, e in spans):
+            return True
+    return False
 
 
 def _rule_tuple(value: Iterable[Rule]) -> tuple[Rule, ...]:

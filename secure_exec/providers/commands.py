@@ -3,9 +3,14 @@
 A child process runs with the host's full authority, so everything it is given is spelled out:
 the command is resolved to an absolute, real path through a PATH the host configured (never the
 host's own ``$PATH``) so the policy can check the binary that will really run; the environment is
-exactly the mapping passed in (never ``os.environ``), minus loader/runtime injection variables;
+exactly the mapping passed in (never ``os.environ``), minus loader/runtime injection variables
+(defence in depth: the policy has already decided on the environment, see ``policy.guards``);
 there is no shell to interpret metacharacters; output beyond the cap is drained and dropped; and the
 whole process group is killed when the timeout fires.
+
+``cwd`` is a host directory. The runtime passes ``/proc/self/fd/N`` for a descriptor of the
+directory it decided on, so the child enters exactly that directory (the path is resolved by
+``chdir`` in the child before the descriptors are closed); ``None`` means ``work_dir``.
 """
 
 from __future__ import annotations

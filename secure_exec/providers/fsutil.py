@@ -6,11 +6,9 @@ codes and messages, which the guest's code (and Node's conformance tests) depend
 
 from __future__ import annotations
 
-import functools
-import posixpath
 import threading
 from collections.abc import Callable, Iterator
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 import attrs
 
@@ -41,6 +39,7 @@ _DETAIL = {
     "ENOSPC": "no space left on device",
     "EIO": "i/o error",
     "ENOSYS": "function not implemented",
+    "EMLINK": "too many links",
 }
 
 
@@ -139,6 +138,22 @@ def to_bytes(data: bytes | bytearray | memoryview | str) -> bytes:
                      name="TypeError")
 
 
+FsCheck = Callable[[str, str], None]
+"""``check(op, path)``: the provider contract's one question to the policy.
+
+A provider calls it with the canonical location of the object it is about to act on -- after
+its walk has reached that object and while it holds it (an inode under its lock, a directory
+descriptor and a name, an open descriptor) -- and then acts on exactly that object. It raises
+``GuestError('EACCES')`` to refuse. A file with several hard links is decided at every
+location; a tree operation (recursive rm, a directory rename) decides on every entry it touches.
+The host's own calls (seeding a filesystem) pass no check: ``no_check`` allows everything.
+"""
+
+
+def no_check(op: str, path: str) -> None:
+    """The host's own calls: nothing to decide."""
+
+
 H = TypeVar("H")
 
 
@@ -179,42 +194,3 @@ class FdTable(Generic[H]):
 
     def __iter__(self) -> Iterator[int]:
         return iter(list(self._handles))
-
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def synchronized(method: F) -> F:
-    """Run a provider method under ``self._lock``: one provider instance may serve several sandboxes
-    (``StaticProviders`` hands the same object to each), and a tree walk must not see a half-done
-    rename from another thread."""
-
-    @functools.wraps(method)
-    def run(self: Any, *args: Any, **kwargs: Any) -> Any:
-        with self._lock:
-            return method(self, *args, **kwargs)
-
-    return run  # type: ignore[return-value]
-
-
-def remove_path(fs: Any, path: str, *, recursive: bool, force: bool) -> None:
-    """Node's ``fs.rm`` on top of a provider's ``stat``/``readdir``/``unlink``/``rmdir``.
-
-    Shared by providers that have no cheaper whole-tree removal: missing + ``force`` is fine, a
-    directory needs ``recursive`` (Node's ``ERR_FS_EISDIR``), symlinks are removed, not followed.
-    """
-    try:
-        info = fs.stat(path, follow=False)
-    except GuestError as e:
-        if force and e.code == "ENOENT":
-            return
-        raise
-    if info.kind != "dir":
-        fs.unlink(path)
-        return
-    if not recursive:
-        raise GuestError("ERR_FS_EISDIR", f"Path is a directory: rm returned EISDIR (is a directory) {path}",
-                         syscall="rm", path=path, name="SystemError")
-    for entry in fs.readdir(path):
-        remove_path(fs, posixpath.join(path, entry.name), recursive=True, force=force)
-    fs.rmdir(path)

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import functools
 import importlib.metadata
+import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import attrs
 import pluggy
-import structlog
 
 from secure_exec.errors import ConfigError
 from secure_exec.providers import hookspecs
@@ -40,7 +40,7 @@ PROVIDER_HOOKS: dict[str, type] = {
 }
 LIST_HOOKS = frozenset({"secure_exec_policy_rules", "secure_exec_presets", "secure_exec_audit_sinks"})
 
-_trace_log = structlog.get_logger("secure_exec.providers.trace")
+_trace_log = logging.getLogger("secure_exec.providers.trace")  # stdlib logging, never stdout
 
 
 class ProviderHookError(ConfigError):
@@ -173,14 +173,15 @@ def load_entrypoint_plugins(pm: SecureExecPluginManager, *, allow: Sequence[str]
 
 def _enable_tracing(pm: SecureExecPluginManager) -> None:
     def before(hook_name: str, impls: Sequence[pluggy.HookImpl], kwargs: Mapping[str, Any]) -> None:
-        _trace_log.info("hook.call", hook=hook_name, plugins=[i.plugin_name for i in impls], args=sorted(kwargs))
+        _trace_log.info("hook.call hook=%s plugins=%s args=%s", hook_name, [i.plugin_name for i in impls],
+                        sorted(kwargs))
 
     def after(outcome: pluggy.Result[Any], hook_name: str, impls: Sequence[pluggy.HookImpl],
               kwargs: Mapping[str, Any]) -> None:
         exc = outcome.exception
-        _trace_log.info("hook.result", hook=hook_name, status="error" if exc else "ok",
-                        error_type=type(exc).__name__ if exc else None,
-                        result_type=None if exc else type(outcome.get_result()).__name__)
+        _trace_log.info("hook.result hook=%s status=%s error_type=%s result_type=%s", hook_name,
+                        "error" if exc else "ok", type(exc).__name__ if exc else None,
+                        None if exc else type(outcome.get_result()).__name__)
 
     pm.add_hookcall_monitoring(before, after)
 

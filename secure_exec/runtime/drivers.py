@@ -129,9 +129,12 @@ def hook_audit_sinks(pm: pluggy.PluginManager) -> list[object]:
     return collect(pm.hook.secure_exec_audit_sinks())
 
 
-def create_in_memory_file_system() -> InMemoryFileSystem:
-    """A private in-memory filesystem; the host fills it with ``fs.write_file(path, data)``."""
-    return InMemoryFileSystem()
+def create_in_memory_file_system(*, max_bytes: int = 256 * 2**20, max_open_fds: int = 128) -> InMemoryFileSystem:
+    """A private in-memory filesystem; the host fills it with ``fs.write_file(path, data)``.
+
+    ``max_bytes`` caps its file data (sparse growth included), ``max_open_fds`` its descriptors.
+    """
+    return InMemoryFileSystem(max_bytes=max_bytes, max_open_fds=max_open_fds)
 
 
 def create_command_executor(*, path: str = "/usr/local/bin:/usr/bin:/bin", **kw: Any) -> SubprocessCommandExecutor:

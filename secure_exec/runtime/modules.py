@@ -8,7 +8,6 @@ policy-checked, audited ``fs.readFile`` path a guest ``readFileSync`` takes.
 
 from __future__ import annotations
 
-import base64
 import posixpath
 import re
 from typing import Any
@@ -34,15 +33,13 @@ def _not_found(spec: str, referrer: str) -> GuestError:
 
 
 def _exists(s: Session, path: str) -> bool:
-    fs = s.providers.filesystem
-    return fs is not None and fs.exists(path)
+    """A loader probe, decided as ``import``: a refused path is absent whether or not it exists."""
+    return fs_ops.module_exists(s, path)
 
 
 def _read(s: Session, path: str) -> str:
-    data = base64.b64decode(fs_ops.read_file(s, {"path": path})["data_b64"])
-    if len(data) > MAX_MODULE_BYTES:
-        raise GuestError("ERR_MODULE_TOO_LARGE", f"module {path} is larger than {MAX_MODULE_BYTES} bytes")
-    return data.decode("utf-8", "replace")
+    """A module's text, decided and audited as ``import`` (never as the guest's ``read``)."""
+    return fs_ops.module_source(s, path)
 
 
 def _pkg_entry(pkg: dict[str, Any], subpath: str) -> str | None:

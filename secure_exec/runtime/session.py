@@ -17,6 +17,7 @@ import attrs
 from secure_exec.bridge.gate import Gate
 from secure_exec.errors import GuestError, node_message
 from secure_exec.providers.manager import Providers
+from secure_exec.providers.scope import RunScope
 from secure_exec.runtime.config import OsConfig, ProcessConfig, StdioEvent
 
 MAX_OPEN_FDS = 256
@@ -40,11 +41,11 @@ class Session:
     stdin: bytes = b""
     cwd: str = "/"
     exit_code: int | None = None
-    fds: dict[int, tuple[str, bool]] = attrs.field(factory=dict)  # this session's fds -> (resolved path, writable)
+    fds: dict[int, Any] = attrs.field(factory=dict)  # this session's fds -> fs_ops.OpenFile (closed by close())
     stdio_bytes: int = 0
     stdin_pos: int = 0
     async_ops: dict[int, AsyncOp] = attrs.field(factory=dict)
-    executor: concurrent.futures.ThreadPoolExecutor | None = None
+    scope: RunScope = attrs.field(factory=RunScope)  # deadline + threads/children/sockets this run started
     wakeup: threading.Event = attrs.field(factory=threading.Event)
     entry: tuple[str, str] | None = None  # (guest path, source) of the ES module being run
 
@@ -62,16 +63,26 @@ class Session:
             raise GuestError("EINVAL", f"EINVAL: async operation id {op_id} is already in use")
         if len(self.async_ops) >= MAX_ASYNC_OPS:
             raise GuestError("EAGAIN", f"EAGAIN: more than {MAX_ASYNC_OPS} host operations in flight")
-        if self.executor is None:
-            self.executor = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="secure-exec-io")
-        fut = self.executor.submit(fn)
+        fut = self.scope.submit(fn)
         fut.add_done_callback(lambda _f: self.wakeup.set())
         self.async_ops[op_id] = AsyncOp(op_id, fut)
 
+    def close_descriptors(self) -> int:
+        """Close every descriptor this run still holds, through its provider; returns how many."""
+        fs, n = self.providers.filesystem, 0
+        for fd in list(self.fds):
+            del self.fds[fd]
+            if fs is not None:
+                try:
+                    fs.close(fd)
+                    n += 1
+                except (GuestError, OSError):
+                    pass
+        return n
+
     def close(self) -> None:
+        self.close_descriptors()
         for op in self.async_ops.values():
             op.future.cancel()
         self.async_ops.clear()
-        if self.executor is not None:
-            self.executor.shutdown(wait=False, cancel_futures=True)
-            self.executor = None
+        self.scope.release()  # kill children, abort connections, join the run's threads (bounded)

@@ -18,7 +18,7 @@ from typing import Any
 from secure_exec.bridge.dispatch import Dispatcher
 from secure_exec.errors import GuestError, node_message
 from secure_exec.runtime.config import StdioEvent
-from secure_exec.runtime.ops.fs_ops import _Checked, _gated
+from secure_exec.runtime.ops.fs_ops import FsCall
 from secure_exec.runtime.session import MAX_STDIO_BYTES, Session
 
 MAX_HASH_INPUT = 64 * 2**20
@@ -30,21 +30,21 @@ def config(s: Session, a: dict[str, Any]) -> Any:
 
 
 def chdir(s: Session, a: dict[str, Any]) -> Any:
-    c = _Checked(s, a.get("path"), syscall="chdir", follow_last=True)
-    fs = s.providers.filesystem
-    if fs is None:
-        raise s.not_configured("fs", "chdir", c.raw)
-    with _gated(s, "stat", c, "chdir"):
+    raw = a.get("path")
+    with FsCall(s, "stat", "chdir", raw) as c:
         try:
-            st = fs.stat(c.resolved)
+            where = c.fs.realpath(c.path, check=c.check)
+            st = c.fs.stat(where, check=c.check)
         except GuestError as e:
-            raise GuestError(e.code, node_message(e.code, "chdir", c.raw, e.message.split(",")[0].split(": ", 1)[-1]),
-                             syscall="chdir", path=c.raw) from None
+            if e.code == "EACCES":
+                raise
+            raise GuestError(e.code, node_message(e.code, "chdir", raw, e.message.split(",")[0].split(": ", 1)[-1]),
+                             syscall="chdir", path=raw) from None
         if not st.is_dir:
-            raise GuestError("ENOTDIR", node_message("ENOTDIR", "chdir", c.raw, "not a directory"), syscall="chdir",
-                             path=c.raw)
-    s.cwd = c.norm
-    return {"cwd": c.norm}
+            raise GuestError("ENOTDIR", node_message("ENOTDIR", "chdir", raw, "not a directory"), syscall="chdir",
+                             path=raw)
+    s.cwd = where  # the directory as it really is (links resolved), as the kernel's getcwd reports it
+    return {"cwd": where}
 
 
 def exit_(s: Session, a: dict[str, Any]) -> Any:

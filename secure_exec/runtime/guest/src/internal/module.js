@@ -1,5 +1,5 @@
-// CommonJS loader. Resolution runs here in the guest on top of fs.stat/fs.readFile, so loading a
-// module is an ordinary, policy-checked file read (no separate privileged "load" op is needed).
+// CommonJS loader. Resolution runs here in the guest on top of module.stat/module.read, so loading a
+// module is its own policy-checked, audited decision ("import"), separate from the guest's own reads.
 "use strict";
 
 const pathMod = require("path-browserify");
@@ -39,17 +39,14 @@ function loadBuiltin(name) {
   return exp;
 }
 
+// Resolution probes and module reads are the host's "import" decision (not the guest's "read"):
+// a refused probe answers "absent" whether or not something is there, so require() is no oracle.
 function statKind(p) {
-  try {
-    return host.call("fs.stat", { path: p, follow: true }, { syscall: "stat", path: p }).kind;
-  } catch (err) {
-    if (err.code === "ENOENT" || err.code === "ENOTDIR") return null;
-    throw err; // EACCES and friends must surface, not turn into "module not found"
-  }
+  return host.call("module.stat", { path: p }, { syscall: "stat", path: p }).kind;
 }
 
 function readText(p) {
-  return host.call("fs.readFile", { path: p, encoding: "utf8" }, { syscall: "open", path: p }).text;
+  return host.call("module.read", { path: p }, { syscall: "open", path: p }).text;
 }
 
 const EXTS = [".js", ".json", ".cjs"];
