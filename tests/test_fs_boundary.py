@@ -345,7 +345,7 @@ def test_deep_trees_within_the_time_limit(anyfs: Any) -> None:
 # ---- the module loader is its own decision, and no oracle ----------------------------------------
 
 def test_module_loader_is_no_existence_oracle(anyfs: Any) -> None:
-    anyfs.mkdir("/workspace/app")
+    anyfs.mkdir("/workspace/app/node_modules/x", recursive=True)  # an installed package to walk out of
     run = _run(anyfs)
     code = ('const codes = [];'
             'for (const s of ["x/../../../../secret.txt", "x/../../../../nothere.txt", "../../secret.txt",'
