@@ -80,3 +80,27 @@ def test_malformed_and_wrong_pinned_digest(tmp_path: Path) -> None:
     assert (r.returncode, r.stdout) == (0, "1\n"), r.stderr
     r = cli("plugin", "call", str(d), "f", "--pin", "sha256:" + "0" * 64)
     assert r.returncode == 2 and "does not match its pinned digest" in r.stderr
+
+
+def test_plugin_diff_shows_the_capability_change(tmp_path: Path) -> None:
+    old = _plugin(tmp_path, HEAD + '[[permissions]]\ncapability = "fs"\neffect = "allow"\nops = ["read"]\n'
+                                   'paths = ["/docs/**"]\n')
+    new = tmp_path / "new"
+    new.mkdir()
+    (new / "m.mjs").write_text("export function f() { return 2; }")
+    (new / "secure-exec-plugin.toml").write_text(
+        HEAD.replace('"1.0.0"', '"1.1.0"') + '[[permissions]]\ncapability = "fs"\neffect = "allow"\nops = ["read"]\n'
+        'paths = ["/docs/**"]\n[[permissions]]\ncapability = "network"\neffect = "allow"\nurls = ["https://*"]\n'
+        "[limits]\ntime_limit = 60\n")
+    r = cli("plugin", "diff", str(old), str(new))
+    assert r.returncode == 1, r.stderr
+    assert r.stdout.splitlines() == [
+        "p 1.0.0 -> p 1.1.0",
+        "+ allow network (all ops) https://*",
+        "+ limit time_limit=60",
+        "- limit time_limit=default",
+    ]
+    same = cli("plugin", "diff", str(old), str(old))
+    assert same.returncode == 0 and "(the same capabilities)" in same.stdout
+    j = cli("plugin", "diff", str(old), str(new), "--json")
+    assert '"added": [' in j.stdout and j.returncode == 1

@@ -90,6 +90,16 @@ def register(sub: Any) -> None:
                           epilog=EXIT_EPILOG)
     dig.add_argument("plugin", metavar="PLUGIN_DIR")
     dig.set_defaults(func=cmd_plugin_digest)
+    diff = psub.add_parser(
+        "diff", help="the capability change between two versions of a plugin (before an upgrade)",
+        formatter_class=_FMT,
+        description="Compare what two versions of a plugin request: permissions, host functions, limits and "
+                    "exports. Lines starting with + are new in NEW, - are gone. Exit code 0: the same "
+                    "capabilities; 1: they differ (as diff(1)); 2: a folder or manifest is invalid.")
+    diff.add_argument("old", metavar="OLD_DIR")
+    diff.add_argument("new", metavar="NEW_DIR")
+    diff.add_argument("--json", action="store_true", help="print {added, removed, ...} as JSON")
+    diff.set_defaults(func=cmd_plugin_diff)
 
 
 def _audit(ns: argparse.Namespace, counter: DenialCounter, pm: Any) -> AuditLog:
@@ -269,6 +279,42 @@ def cmd_plugin_digest(ns: argparse.Namespace, out: Output) -> int:
     m = load_manifest(ns.plugin)
     out.out(plugin_digest(m.root) + "\n")
     return EXIT_OK
+
+
+def _capabilities(m: PluginManifest) -> list[str]:
+    """One line per thing the plugin can ask for, comparable across versions (rule ids ignored)."""
+    out = []
+    for i, table in enumerate(m.requested_rules):
+        rule = rule_from_mapping(table, f"permissions[{i}]", source="manifest")
+        extra = f" args={','.join(rule.args)}" if rule.args is not None else ""
+        out.append(f"{rule.effect} {_describe_rule(rule)}{extra}")
+    out += [f"host function {f}" for f in m.host_functions]
+    tl, mm = m.limits.time_limit, m.limits.memory_limit_mb
+    out += [f"limit time_limit={'default' if tl is None else f'{tl:g}'}",
+            f"limit memory_limit_mb={'default' if mm is None else mm}"]
+    return sorted(set(out))
+
+
+def cmd_plugin_diff(ns: argparse.Namespace, out: Output) -> int:
+    old, new = load_manifest(ns.old), load_manifest(ns.new)
+    a, b = _capabilities(old), _capabilities(new)
+    added, removed = [x for x in b if x not in a], [x for x in a if x not in b]
+    exports = {"added": sorted(set(new.exports) - set(old.exports)),
+               "removed": sorted(set(old.exports) - set(new.exports))}
+    if ns.json:
+        out.out(json.dumps({"old": {"id": old.id, "version": old.version, "digest": plugin_digest(old.root)},
+                            "new": {"id": new.id, "version": new.version, "digest": plugin_digest(new.root)},
+                            "added": added, "removed": removed, "exports": exports}, indent=2) + "\n")
+    else:
+        lines = [f"{old.id} {old.version} -> {new.id} {new.version}"]
+        if old.id != new.id:
+            lines.append(f"! the plugin id changed: {old.id!r} -> {new.id!r}")
+        lines += [f"+ {x}" for x in added] + [f"- {x}" for x in removed]
+        lines += [f"+ export {x}" for x in exports["added"]] + [f"- export {x}" for x in exports["removed"]]
+        if not (added or removed):
+            lines.append("  (the same capabilities)")
+        out.out("\n".join(lines) + "\n")
+    return EXIT_GUEST if added or removed else EXIT_OK
 
 
 __all__ = ["EXIT_GUEST", "cmd_plugin_call", "cmd_run", "register"]
