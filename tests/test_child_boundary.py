@@ -328,3 +328,22 @@ def test_env_field_in_toml_and_narrowing(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not apply"):
         Rule("fs", "allow", env=["X"])
     assert Rule("child_process", "allow", env=["A"]).canonical()["env"] == ["A"]
+
+
+def test_a_named_variable_opens_the_guard_only_where_rules_decide() -> None:
+    git, bash = real("git"), real("bash")
+    named = Rule("child_process", "allow", executable=git, args=["status"], env=["GIT_DIR"])
+    p = Policy(rules=[named, Rule("child_process", "allow", executable=bash)])
+    assert p.decide(ChildProcessAccessRequest(git, ("status",), None, {"GIT_DIR": "/r"})).allow
+    # the name is allowed for the rule that names it, not for another executable
+    d = p.decide(ChildProcessAccessRequest(bash, ("-c", "true"), None, {"GIT_DIR": "/r"}))
+    assert not d.allow and d.rule_source == "default"
+    # with a function check deciding, allow rules are dead letters and do not open the guard
+    mixed = Policy(permissions=se.allow_all, rules=[named])
+    d = mixed.decide(ChildProcessAccessRequest(bash, ("-c", "true"), None, {"GIT_DIR": "/r"}))
+    assert not d.allow and d.rule_id == "guard:child.env"
+    # a narrowed layer inherits the parent's names only through its own literal entries
+    child = p.narrow(rules=[Rule("child_process", "allow", executable=git, args=["status"])])
+    assert not child.decide(ChildProcessAccessRequest(git, ("status",), None, {"GIT_DIR": "/r"})).allow
+    assert p.waived == frozenset() and Policy(permissions=se.allow_all, waive=["child.env"]).decide(
+        ChildProcessAccessRequest(bash, ("-c", "true"), None, {"BASH_ENV": "x"})).allow

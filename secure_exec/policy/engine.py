@@ -74,7 +74,8 @@ class Policy:
         self._resolved: list[tuple[str, str, Rule]] = []
         self._compile()
         # child.env lets through a code-running variable only if an allow rule names it literally
-        named: frozenset[str] = frozenset(
+        # (not when a function check decides child_process here: its allow rules are never consulted)
+        named: frozenset[str] = frozenset() if "child_process" in self._checks else frozenset(
             n for _, _, r in self._resolved if r.capability == "child_process" and r.effect == "allow"
             for n in r.env if "*" not in n and "?" not in n)
         if _parent is not None:
