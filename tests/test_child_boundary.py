@@ -347,3 +347,17 @@ def test_a_named_variable_opens_the_guard_only_where_rules_decide() -> None:
     assert not child.decide(ChildProcessAccessRequest(git, ("status",), None, {"GIT_DIR": "/r"})).allow
     assert p.waived == frozenset() and Policy(permissions=se.allow_all, waive=["child.env"]).decide(
         ChildProcessAccessRequest(bash, ("-c", "true"), None, {"BASH_ENV": "x"})).allow
+
+
+def test_function_checks_see_the_resolved_cwd(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    (root / "work" / "sub").mkdir(parents=True)
+    (root / "link").symlink_to("/work/sub")
+    seen: list[str | None] = []
+
+    def check(req: ChildProcessAccessRequest) -> se.Decision:
+        seen.append(req.cwd)
+        return se.Decision(req.cwd == "/work/sub")
+
+    got, _ = spawn(tmp_path, [], "pwd", [], cwd="/link", permissions={**se.allow_all_fs, "child_process": check})
+    assert seen == ["/work/sub"] and got["out"].strip() == str(root / "work" / "sub")

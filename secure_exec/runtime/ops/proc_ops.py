@@ -91,6 +91,12 @@ def _spec(s: Session, a: dict[str, Any]) -> tuple[CommandExecutor, str, ChildPro
             raise GuestError("ERR_OUT_OF_RANGE", f"input over {MAX_INPUT} bytes", name="RangeError")
     raw_cwd = a.get("cwd") if isinstance(a.get("cwd"), str) else None
     cwd = guest_path(raw_cwd if raw_cwd is not None else s.cwd, cwd=s.cwd, syscall=f"spawn {command}", arg="cwd")
+    fs = s.providers.filesystem
+    if isinstance(fs, HostDirectories):  # the request carries the directory the child will really enter
+        try:
+            cwd = fs.resolve(cwd)
+        except GuestError:
+            pass  # decided and refused in _open_cwd
     req = ChildProcessAccessRequest(resolved, child_args, cwd, child_env)
     run = {"args": list(child_args), "env": child_env, "input": data, "timeout": limit,
            "raw_cwd": raw_cwd if raw_cwd is not None else s.cwd, "explicit_cwd": raw_cwd is not None}
