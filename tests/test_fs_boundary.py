@@ -331,7 +331,8 @@ def test_sqlite_quota_counts_sparse_growth(tmp_path: Path) -> None:
 # ---- linear cost within the time limit -----------------------------------------------------------
 
 def test_deep_trees_within_the_time_limit(anyfs: Any) -> None:
-    run = _run(anyfs, time_limit=3.0)
+    """1,500 levels: about 1 s of CPU here in all (linear); the old per-prefix walks took minutes on the host."""
+    run = _run(anyfs, time_limit=10.0)
     t0 = time.monotonic()
     r = run.exec('const fs = require("fs"); const p = "/workspace/" + "a/".repeat(1500);'
                  'fs.mkdirSync(p, {recursive: true}); fs.writeFileSync(p + "f", "x");'
@@ -339,7 +340,7 @@ def test_deep_trees_within_the_time_limit(anyfs: Any) -> None:
                  'console.log(fs.existsSync("/workspace/a"))')
     assert r.code == 0, r.error_message
     assert run.stdout.split() == ["x", "false"]
-    assert time.monotonic() - t0 < 3.0
+    assert time.monotonic() - t0 < 10.0
 
 
 # ---- the module loader is its own decision, and no oracle ----------------------------------------

@@ -185,3 +185,17 @@ def test_tree_ops_check_the_run_deadline_between_steps(world: Any) -> None:
     assert is_err and reply["code"] == "ETIMEDOUT", reply
     assert 50 <= state["calls"] < 60  # stopped at the next step, not at the end of the tree
     assert len(world.readdir(f"{W}/big")) == 300  # nothing removed: every entry is decided first
+
+
+def test_a_link_loop_is_absent_to_the_loader_not_an_error(world: Any) -> None:
+    """exists() with a guest's check re-raises ELOOP, so the bridge decides on the lexical path first."""
+    world.symlink(f"{W}/loop", f"{W}/loop")
+    rt, s = _session(world)
+    try:
+        assert _call(rt, s, "module.stat", {"path": f"{W}/loop"}) == (False, {"kind": None})
+        from secure_exec.runtime.ops.fs_ops import module_exists
+        assert module_exists(s, f"{W}/loop") is False
+        is_err, reply = _call(rt, s, "fs.access", {"path": f"{W}/loop"})
+        assert is_err and reply["code"] == "ELOOP"
+    finally:
+        s.close()

@@ -462,13 +462,19 @@ def ftruncate(s: Session, a: dict[str, Any]) -> Any:
 # ---- modules: decided as "import", never as "read" ----------------------------------------------
 
 
-def module_exists(s: Session, path: str) -> bool:
-    """Whether the loader may use ``path``: a refused probe is "absent", whether or not it exists."""
+def module_exists(s: Session, path: str, *, refused_is_absent: bool = True) -> bool:
+    """Whether the loader may use ``path``: a refused probe is "absent", whether or not it exists.
+
+    With ``refused_is_absent=False`` a refusal raises ``EACCES`` instead (for the path a relative
+    import names: the guest learns it may not look there, never whether something is there).
+    """
     try:
         with FsCall(s, "import", "stat", path, remap={"exists": "import"}) as c:
             return c.fs.exists(c.path, check=c.check)
     except GuestError as e:
-        if e.code in ("EACCES", "ENOSYS"):
+        if e.code == "EACCES" and not refused_is_absent:
+            raise
+        if e.code in ("EACCES", "ENOSYS", "ELOOP", "ENAMETOOLONG", "ENOENT", "ENOTDIR"):
             return False
         raise
 
