@@ -122,7 +122,8 @@ def test_exit_code_table_is_shared(tmp_path: Path) -> None:
     assert r.returncode == 1 and "Error: boom" in r.stderr and "Traceback" not in r.stderr
     assert cli("plugin", "call", hello, "nope").returncode == 1
     for cmd in (["run"], ["plugin"], ["plugins"]):
-        assert "exit codes: 0 success" in cli(*cmd, "--help").stdout.replace("\n", " ")
+        text = cli(*cmd, "--help").stdout
+        assert "exit codes:\n  0    success\n" in text and "  124  the time limit ended the run\n" in text
 
 
 def test_debug_flag_shows_a_traceback(tmp_path: Path) -> None:

@@ -39,7 +39,7 @@ EXIT_CODES = {
     EXIT_INTERRUPTED: "interrupted (Ctrl-C)",
     EXIT_PIPE: "the reader closed stdout (| head)",
 }
-EXIT_EPILOG = "exit codes: " + ", ".join(f"{k} {v}" for k, v in EXIT_CODES.items())
+EXIT_EPILOG = "exit codes:\n" + "\n".join(f"  {k:<4} {v}" for k, v in EXIT_CODES.items())
 
 
 class CLIError(Exception):

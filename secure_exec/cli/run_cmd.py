@@ -74,7 +74,9 @@ def register(sub: Any) -> None:
         "call", help="load a plugin and call one exported function", formatter_class=_FMT,
         description="Load a plugin under a grant built from the flags and call one exported function. Only the "
                     "JSON result is printed on stdout (the plugin's own output goes to stderr; see --stdio).",
-        epilog="example:\n  secure-exec plugin call plugins/toc-generator headings --args '[\"# Title\"]' | jq .\n\n"
+        epilog="examples:\n  secure-exec plugin call plugins/hello greet --args '\"you\"' | jq .\n"
+               "  secure-exec plugin call plugins/toc-generator run --args '{\"docs\": \"/docs\", \"output\": "
+               "\"/out/TOC.md\"}' --allow-read=/docs,/out --allow-write=/out\n\n"
                + EXIT_EPILOG)
     call.add_argument("plugin", metavar="PLUGIN_DIR", help="a folder with a secure-exec-plugin.toml")
     call.add_argument("function", help="the exported function to call")
