@@ -183,3 +183,15 @@ def test_entry_folder_modules_import_without_a_read_grant(tmp_path: Path) -> Non
                     'catch (e) { console.log(e.code) }')
     r = cli("run", str(main))
     assert (r.returncode, r.stdout) == (0, "42\nEACCES\n"), r.stderr
+
+
+def test_bare_flag_before_the_file_is_explained(tmp_path: Path) -> None:
+    script = tmp_path / "s.js"
+    script.write_text("console.log(1)")
+    r = cli("run", "--allow-read", str(script))
+    assert r.returncode == 2
+    assert r.stderr == (f"secure-exec: error: missing FILE: --allow-read took '{script}' as its value (a flag "
+                        f"without '=' takes the next word); put the file first: secure-exec run {script} "
+                        "--allow-read ...\n")
+    r = cli("run", str(script), "--allow-read")  # file first: the bare flag grants all reads
+    assert (r.returncode, r.stdout) == (0, "1\n")

@@ -62,11 +62,24 @@ def test_pipe_closed_by_head_is_quiet(tmp_path: Path) -> None:
     assert r.stderr == ""
 
 
-@pytest.mark.parametrize("cmd", [["plugins", "--json", "--all"], ["run", "--help"], ["--help"]])
-def test_every_printing_command_survives_head(cmd: list[str]) -> None:
-    r = subprocess.run(f"'{SCRIPT}' {' '.join(cmd)} | head -c 10 >/dev/null", shell=True, capture_output=True,
-                       text=True, timeout=60)
+HELLO = str(REPO / "plugins" / "hello")
+
+
+@pytest.mark.parametrize("cmd", [["plugins", "--json", "--all"], ["run", "--help"], ["--help"],
+                                 ["plugin", "call", HELLO, "greet", "--args", "'\"x\"'"],
+                                 ["plugin", "digest", HELLO], ["plugin", "diff", HELLO, HELLO, "--json"],
+                                 ["run", HELLO, "--dry-run"]])
+def test_every_printing_command_survives_a_closed_pipe(cmd: list[str]) -> None:
+    """stdout is a pipe whose reader is already gone: every write is EPIPE, deterministically."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        r = subprocess.run([str(SCRIPT), *[c.strip("'") for c in cmd]], stdout=write_end, stderr=subprocess.PIPE,
+                           stdin=subprocess.DEVNULL, text=True, timeout=60)
+    finally:
+        os.close(write_end)
     assert "Traceback" not in r.stderr and "BrokenPipe" not in r.stderr, r.stderr
+    assert r.returncode in (0, 141), (r.returncode, r.stderr)
 
 
 @pytest.mark.parametrize("source", ["while (true) {}", "setInterval(() => require('fs').existsSync('/x'), 1)"])

@@ -14,6 +14,7 @@ from secure_exec.providers.manager import create_plugin_manager
 def register(sub: Any) -> None:
     p = sub.add_parser(
         "plugins", help="list the installed provider plugins and the hooks they implement",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description="List the capability-provider plugins (pluggy, entry-point group 'secure_exec') this "
                     "installation loads, honouring SECURE_EXEC_LOAD_PLUGINS and SECURE_EXEC_DISABLE_PLUGINS.",
         epilog=EXIT_EPILOG)

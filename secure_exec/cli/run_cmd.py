@@ -63,7 +63,8 @@ def register(sub: Any) -> None:
                "  echo 'console.log(1)' | secure-exec run -\n\n"
                "A flag without '=' takes the next word as its value when it is not a flag: write\n"
                "--allow-read=PATH, or put FILE first, to avoid ambiguity.\n\n" + EXIT_EPILOG)
-    run.add_argument("target", metavar="FILE", help="a script, a plugin folder, or - to read the script from stdin")
+    run.add_argument("target", metavar="FILE", nargs="?",
+                     help="a script, a plugin folder, or - to read the script from stdin")
     add_permission_flags(run)
     run.add_argument("--dry-run", action="store_true",
                      help="print the policy in force (rules in decision order, resolved paths) and exit")
@@ -89,7 +90,7 @@ def register(sub: Any) -> None:
     add_permission_flags(call)
     call.set_defaults(func=cmd_plugin_call)
     dig = psub.add_parser("digest", help="print a plugin folder's digest (what --pin and pinned_digest take)",
-                          epilog=EXIT_EPILOG)
+                          formatter_class=_FMT, epilog=EXIT_EPILOG)
     dig.add_argument("plugin", metavar="PLUGIN_DIR")
     dig.set_defaults(func=cmd_plugin_digest)
     diff = psub.add_parser(
@@ -155,7 +156,21 @@ def _entry(ns: argparse.Namespace) -> tuple[Path, str, str, list[Rule]]:
     return entry, source, plugin_id, [imports]
 
 
+def _missing_target(ns: argparse.Namespace) -> CLIError:
+    """``run --allow-read app.js``: argparse gave app.js to the flag; say so instead of "FILE is required"."""
+    for dest, values in sorted(vars(ns).items()):
+        if dest.startswith(("allow_", "deny_")) and isinstance(values, list):
+            for v in values:
+                if isinstance(v, str) and "," not in v and Path(v).is_file():
+                    flag = "--" + dest.replace("_", "-")
+                    return CLIError(f"missing FILE: {flag} took {v!r} as its value (a flag without '=' takes the "
+                                    f"next word); put the file first: secure-exec run {v} {flag} ...")
+    return CLIError("missing FILE: the script to run, a plugin folder, or - for stdin")
+
+
 def cmd_run(ns: argparse.Namespace, out: Output) -> int:
+    if ns.target is None:
+        raise _missing_target(ns)
     counter = DenialCounter()
     entry, source, plugin_id, extra = _entry(ns)
     pm = create_plugin_manager()
