@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import types
 
 import secure_exec as se
@@ -21,3 +23,30 @@ def test_namespace_is_clean() -> None:
     assert public - modules == set(se.__all__) - {"__version__"}
     assert "annotations" not in public
     assert all(hasattr(se, n) for n in se.__all__)
+
+
+BAD_FS_SCRIPT = """
+import secure_exec as se
+from secure_exec.providers.memfs import InMemoryFileSystem
+
+class Bad(InMemoryFileSystem):
+    def stat(self, *a, **k):
+        raise RuntimeError("host bug at /secret/host/path")
+
+out = []
+rt = se.NodeRuntime(system_driver=se.create_node_driver(filesystem=Bad(), permissions=se.allow_all_fs),
+                    on_stdio=lambda ev: out.append(ev.data))
+r = rt.exec('try { require("fs").statSync("/x") } catch (e) { console.log(e.code) }')
+print(r.code, out)
+"""
+
+
+def test_a_bridge_handler_failure_logs_nothing_to_stdout_or_stderr_by_default() -> None:
+    """Library logs go to stdlib logging with a NullHandler: no traceback (with host paths) on any stream."""
+    r = subprocess.run([sys.executable, "-c", BAD_FS_SCRIPT], capture_output=True, text=True, timeout=120)
+    assert (r.stdout, r.stderr) == ("0 ['EIO\\n']\n", "")
+    # a host application that configures logging gets the record, traceback included
+    configured = "import logging; logging.basicConfig(level=logging.WARNING)\n" + BAD_FS_SCRIPT
+    r = subprocess.run([sys.executable, "-c", configured], capture_output=True, text=True, timeout=120)
+    assert r.stdout == "0 ['EIO\\n']\n"
+    assert "WARNING:secure_exec.bridge:bridge handler failed: RuntimeError" in r.stderr and "Traceback" in r.stderr
