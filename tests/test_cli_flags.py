@@ -146,3 +146,20 @@ def test_waive_guard_flag(tmp_path: Path, local_server: int) -> None:
     assert r.stdout == "local\n", r.stderr
     r = cli("run", str(script), "--waive", "net.lopback")
     assert r.returncode == 2 and "unknown guard(s) net.lopback; known:" in r.stderr
+
+
+def test_allow_import_grants_imports_only(tmp_path: Path) -> None:
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "m.mjs").write_text("export const v = 7;")
+    app = tmp_path / "app"
+    app.mkdir()
+    main = app / "main.mjs"
+    main.write_text(f'import fs from "node:fs";\n'
+                    f'try {{ const m = await import({json.dumps(str(lib / "m.mjs"))}); console.log(m.v) }}'
+                    ' catch (e) { console.log(e.code) }\n'
+                    f'try {{ fs.readFileSync({json.dumps(str(lib / "m.mjs"))}) }} catch (e) {{ console.log(e.code) }}\n')
+    assert cli("run", str(main)).stdout == "EACCES\nEACCES\n"
+    r = cli("run", str(main), f"--allow-import={lib}")
+    assert r.stdout == "7\nEACCES\n", r.stderr
+    assert cli("run", str(main), f"--allow-read={lib}").stdout == "7\n"
