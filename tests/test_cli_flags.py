@@ -155,10 +155,11 @@ def test_allow_import_grants_imports_only(tmp_path: Path) -> None:
     app = tmp_path / "app"
     app.mkdir()
     main = app / "main.mjs"
+    target = json.dumps(str(lib / "m.mjs"))
     main.write_text(f'import fs from "node:fs";\n'
-                    f'try {{ const m = await import({json.dumps(str(lib / "m.mjs"))}); console.log(m.v) }}'
-                    ' catch (e) { console.log(e.code) }\n'
-                    f'try {{ fs.readFileSync({json.dumps(str(lib / "m.mjs"))}) }} catch (e) {{ console.log(e.code) }}\n')
+                    f"try {{ const m = await import({target}); console.log(m.v) }}\n"
+                    "catch (e) { console.log(e.code) }\n"
+                    f"try {{ fs.readFileSync({target}) }} catch (e) {{ console.log(e.code) }}\n")
     assert cli("run", str(main)).stdout == "EACCES\nEACCES\n"
     r = cli("run", str(main), f"--allow-import={lib}")
     assert r.stdout == "7\nEACCES\n", r.stderr
