@@ -111,8 +111,8 @@ def test_report_counts(log_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     code, out, _ = run(capsys, "report", str(log_path))
     assert code == 0
     table = {line.split()[0]: line.split()[1:] for line in out.splitlines() if line.startswith("acme.")}
-    assert table["acme.thumb"] == ["4", "2", "0", "1"]  # allow, deny, audit-deny, errors
-    assert table["acme.fetch"] == ["2", "0", "1", "0"]
+    assert table["acme.thumb"] == ["4", "2", "0", "0", "1"]  # allow, deny, audit-deny, absent, errors
+    assert table["acme.fetch"] == ["2", "0", "1", "0", "0"]
     assert "2      fs          read  /etc/shadow" in out
     assert "time   deadline 5000 ms" in out
 

@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from secure_exec.audit import capture
+from secure_exec.audit.aggregate import AGGREGATABLE_DECISIONS, AGGREGATED, DEFAULT_WINDOW, Aggregator, Run
 from secure_exec.audit.chain import checkpoint_message, key_id, sign_checkpoint
 from secure_exec.audit.ids import EventIdSource, rfc3339_now
 from secure_exec.audit.pipeline import CONTEXT_KEY, EXTRA_KEY, build_audit_logger
@@ -104,6 +105,8 @@ class AuditLog:
         file_check_interval: float = 0.25,
         rotate_bytes: int | None = None,
         rotate_seconds: float | None = None,
+        aggregate_window: float | None = DEFAULT_WINDOW,
+        aggregate_ops: Mapping[str, Iterable[str]] | None = None,
     ) -> None:
         if checkpoint_every is not None and (isinstance(checkpoint_every, bool) or checkpoint_every < 1):
             raise ConfigError(f"checkpoint_every must be a positive int, got {checkpoint_every!r}")
@@ -115,6 +118,7 @@ class AuditLog:
             raise ConfigError("redact_params must be a collection of parameter names, not a str",
                               code="ERR_AUDIT_CONFIG")
         self._redact_params = DEFAULT_REDACT_PARAMS if redact_params is None else param_matcher(redact_params)
+        self._agg = Aggregator(aggregate_window, aggregate_ops) if aggregate_window else None
         self._hmac_key = hmac_key
         if sign_key is not None and not isinstance(sign_key, SigningKey):
             sign_key = load_signing_key(sign_key)
@@ -215,7 +219,24 @@ class AuditLog:
             resource_requested = redact_url(resource_requested, names)
         if "://" in reason:
             reason = redact_url(reason, names)
-        return self._emit(
+        word = _decision_word(decision)
+        enforced = bool(getattr(decision, "enforced", True))
+        rule_id = _text(getattr(decision, "rule_id", ""))
+        rule_source = _text(getattr(decision, "rule_source", ""))
+        digest = _text(getattr(decision, "policy_digest", ""))
+        agg = self._agg
+        key: tuple[Any, ...] | None = None
+        if agg is not None:
+            if agg.runs:
+                self._flush_aggregates(agg.expired())
+            if word in AGGREGATABLE_DECISIONS and enforced and not resolved_ips and agg.eligible(capability, op):
+                key = (PERMISSION_CHECKED, ctx, capability, op, resource, resource_requested, word, reason, rule_id,
+                       rule_source, digest)
+                first = agg.repeat(key, op_id)
+                if first is not None:
+                    agg.suppressed(op_id)
+                    return first
+        event_id = self._emit(
             PERMISSION_CHECKED,
             ctx,
             {
@@ -226,14 +247,19 @@ class AuditLog:
                 "resource": resource,
                 "resource_requested": resource_requested,
                 "resolved_ips": [str(ip) for ip in resolved_ips],
-                "decision": _decision_word(decision),
-                "enforced": bool(getattr(decision, "enforced", True)),
+                "decision": word,
+                "enforced": enforced,
                 "reason": reason,
-                "rule_id": _text(getattr(decision, "rule_id", "")),
-                "rule_source": _text(getattr(decision, "rule_source", "")),
-                "policy_digest": _text(getattr(decision, "policy_digest", "")),
+                "rule_id": rule_id,
+                "rule_source": rule_source,
+                "policy_digest": digest,
             },
         )
+        if key is not None and agg is not None:
+            fields = {"capability": capability, "op": op, "resource": resource,
+                      "resource_requested": resource_requested, "decision": word, "rule_id": rule_id}
+            self._flush_aggregates(agg.start(key, Run(ctx, PERMISSION_CHECKED, event_id, fields, time.monotonic())))
+        return event_id
 
     def outcome(
         self,
@@ -252,7 +278,18 @@ class AuditLog:
         """Record how an allowed operation ended (``capability.completed``, stage ``completed``)."""
         if "://" in resource:
             resource = redact_url(resource, self._redact_params)
-        return self._emit(
+        agg = self._agg
+        key: tuple[Any, ...] | None = None
+        if agg is not None:
+            if agg.runs:
+                self._flush_aggregates(agg.expired())
+            if agg.eligible(capability, op):
+                key = (CAPABILITY_COMPLETED, ctx, capability, op, resource, status, error_code)
+                if agg.take_suppressed(op_id):  # its decision was a counted repeat
+                    first = agg.repeat(key, op_id, int(bytes_in), int(bytes_out), float(duration_ms))
+                    if first is not None:
+                        return first
+        event_id = self._emit(
             CAPABILITY_COMPLETED,
             ctx,
             {
@@ -268,6 +305,24 @@ class AuditLog:
                 "bytes_out": int(bytes_out),
             },
         )
+        if key is not None and agg is not None:
+            fields = {"capability": capability, "op": op, "resource": resource, "status": status,
+                      "error_code": error_code}
+            self._flush_aggregates(agg.start(key, Run(ctx, CAPABILITY_COMPLETED, event_id, fields, time.monotonic())))
+        return event_id
+
+    def flush(self) -> None:
+        """Write the summaries of all pending aggregation runs now (also done by ``close()``)."""
+        if self._agg is not None:
+            self._flush_aggregates(self._agg.drain())
+
+    def _flush_aggregates(self, runs: Run | list[Run] | None) -> None:
+        if runs is None:
+            return
+        agg = self._agg
+        assert agg is not None
+        for run in runs if isinstance(runs, list) else [runs]:
+            self._emit(AGGREGATED, run.ctx, run.summary(agg.window))
 
     def lifecycle(self, event: str, ctx: AuditContext, **fields: Any) -> str:
         """Record a lifecycle event (``sandbox.started``, ``limit.exceeded``...); extras are redacted."""
@@ -278,6 +333,8 @@ class AuditLog:
             raise ConfigError(
                 f"audit field(s) {sorted(clash)} are set by the log itself", code="ERR_AUDIT_EVENT"
             )
+        if self._agg is not None and self._agg.runs:
+            self._flush_aggregates(self._agg.expired())
         return self._emit(escape_text(event, 128), ctx, {EXTRA_KEY: redact_urls_in(fields, self._redact_params)})
 
     def checkpoint(self) -> str:
@@ -291,6 +348,11 @@ class AuditLog:
 
         The final checkpoint is written only if checkpoints are configured (key or interval).
         """
+        if not self._closed and self._agg is not None:
+            try:
+                self.flush()
+            except AuditWriteError as exc:
+                _stderr_notice(SINK_FAILED, sink="primary", error=_describe(exc), lost="aggregation summaries")
         with self._lock:
             if self._closed:
                 return

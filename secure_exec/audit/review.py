@@ -129,11 +129,14 @@ QUERY_COLUMNS = ("seq", "ts", "event", "plugin_id", "capability", "op", "resourc
 
 
 def _bucket(ev: Event) -> str | None:
-    """allow / deny / audit-deny (recorded but not enforced), for permission.checked events."""
+    """allow / deny / audit-deny (recorded but not enforced) / absent (an unset env variable no rule
+    covers), for permission.checked events."""
     if ev.get("event") != PERMISSION_CHECKED:
         return None
     if ev.get("decision") == "allow":
         return "allow"
+    if ev.get("decision") == "absent":
+        return "absent"
     return "deny" if ev.get("enforced", True) else "audit-deny"
 
 
@@ -153,8 +156,15 @@ def build_report(events: Iterable[Event], top: int = 10) -> str:
             capability = str(ev.get("capability", ""))
             per_plugin[plugin][bucket] += 1
             per_capability[capability][bucket] += 1
-            if bucket != "allow":
+            if bucket not in ("allow", "absent"):
                 denied[(capability, str(ev.get("op", "")), str(ev.get("resource", "")))] += 1
+        elif name == "audit.aggregated" and ev.get("of_event") == PERMISSION_CHECKED:
+            # Repeats of an allowed (or absent) read counted by the writer instead of logged one by one.
+            repeats = ev.get("repeats")
+            if isinstance(repeats, int) and not isinstance(repeats, bool) and repeats > 0:
+                kind = "absent" if ev.get("decision") == "absent" else "allow"
+                per_plugin[plugin][kind] += repeats
+                per_capability[str(ev.get("capability", ""))][kind] += repeats
         elif name == CAPABILITY_COMPLETED:
             if ev.get("status") != "ok":
                 per_plugin[plugin]["errors"] += 1
@@ -163,7 +173,7 @@ def build_report(events: Iterable[Event], top: int = 10) -> str:
             limits.append(ev)
         else:
             other[name] += 1
-    cols = ("allow", "deny", "audit-deny", "errors")
+    cols = ("allow", "deny", "audit-deny", "absent", "errors")
     out = [f"{total} events"]
     out += ["", "Decisions per plugin"]
     out.append(format_table([[p, *(c[k] for k in cols)] for p, c in sorted(per_plugin.items())], ("plugin", *cols)))

@@ -3,6 +3,10 @@
 A key the policy denies is simply absent, as in the original secure-exec: reading it gives
 ``undefined`` and listing leaves it out; each of those decisions is still audited. Values are never
 audited, only key names.
+
+Reading a variable that is not set and that no rule covers (the policy's default deny) is audited
+as ``decision: "absent"``, not as a denial: packages probe dozens of unset variables per run, and
+those must not drown the real denials. A set variable that no rule allows is still a ``deny``.
 """
 
 from __future__ import annotations
@@ -10,8 +14,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import attrs
+
 from secure_exec.bridge.dispatch import Dispatcher
-from secure_exec.errors import GuestError
+from secure_exec.errors import AuditWriteError, GuestError
 from secure_exec.policy.requests import EnvAccessRequest
 from secure_exec.runtime.session import Session
 
@@ -27,13 +33,39 @@ def _key(a: dict[str, Any]) -> str:
     return k
 
 
+@attrs.frozen
+class _Absent:
+    """The audit record of a read of an unset variable that no rule covers."""
+
+    rule_id: str
+    policy_digest: str
+    decision: str = "absent"
+    enforced: bool = True
+    reason: str = "not set, and no rule covers it"
+    rule_source: str = "default"
+
+
 def get(s: Session, a: dict[str, Any]) -> Any:
     key = _key(a)
-    if s.providers.env is None:
+    env = s.providers.env
+    if env is None:
         return {"value": None}
-    if not s.gate.allowed(EnvAccessRequest("read", key), capability="env", op="read", resource=key, requested=key):
+    request = EnvAccessRequest("read", key)
+    if key not in env.keys():
+        # Presence only (never the value) is looked at before deciding; the guest gets undefined
+        # whatever the policy says, so the log records "absent" unless a rule speaks about the key.
+        decision = s.gate.policy.decide(request)
+        if decision.rule_source == "default" and decision.decision == "deny":
+            try:
+                s.gate.audit.decision(s.gate.audit_ctx, capability="env", op="read", resource=key,
+                                      resource_requested=key,
+                                      decision=_Absent(decision.rule_id, decision.policy_digest))
+            except AuditWriteError:
+                pass  # nothing is disclosed either way: the value is undefined
+            return {"value": None}
+    if not s.gate.allowed(request, capability="env", op="read", resource=key, requested=key):
         return {"value": None}
-    return {"value": s.providers.env.get(key)}
+    return {"value": env.get(key)}
 
 
 def keys(s: Session, a: dict[str, Any]) -> Any:
