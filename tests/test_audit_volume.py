@@ -132,3 +132,54 @@ def test_summary_follows_the_window_and_close(tmp_path: Path) -> None:
         AuditLog(None, aggregate_ops={"network": ["fetch"]})
     with pytest.raises(ConfigError):
         AuditLog(None, aggregate_window=-1)
+
+
+FLOOD = """
+const fs = require("fs");
+const codes = {};
+for (let i = 0; i < COUNT; i++) {
+  try { fs.statSync("/work/missing-" + i) } catch (e) { codes[e.code] = (codes[e.code] || 0) + 1 }
+}
+console.log(JSON.stringify(codes));
+"""
+
+
+def _flood(log: AuditLog, n: int, plugin: str) -> tuple[dict[str, int], float]:
+    memfs = se.create_in_memory_file_system()
+    memfs.mkdir("/work", recursive=True)
+    rt = se.NodeRuntime(system_driver=se.create_node_driver(filesystem=memfs, policy=POLICY), audit_log=log,
+                        plugin_id=plugin)
+    out: list[se.StdioEvent] = []
+    t0 = time.perf_counter()
+    r = rt.exec(FLOOD.replace("COUNT", str(n)), on_stdio=out.append)
+    assert r.code == 0, r.error_message
+    return orjson.loads(out[0].data), time.perf_counter() - t0
+
+
+def test_a_flooding_guest_is_delayed_not_the_host(tmp_path: Path) -> None:
+    path = tmp_path / "a.jsonl"
+    with AuditLog(path, budget_events_per_s=400) as log:
+        codes, slow = _flood(log, 800, "flooder")  # 800 decisions + 800 outcomes at 400 events/s
+        other, fast = _flood(log, 50, "quiet")  # another session: its own budget
+    assert codes == {"ENOENT": 800} and other == {"ENOENT": 50}  # delayed, none refused
+    assert slow > 2.0, slow  # ~1600 events at 400/s after a burst of 400
+    assert fast < slow / 4, (fast, slow)
+    events = [orjson.loads(x) for x in path.read_bytes().splitlines()]
+    assert len([e for e in events if e["event"] == "permission.checked" and e["plugin_id"] == "flooder"]) == 800
+    assert verify_log(path).ok
+
+
+def test_refusals_under_the_budget_are_counted_never_silent(tmp_path: Path) -> None:
+    path = tmp_path / "a.jsonl"
+    with AuditLog(path, budget_events_per_s=100, budget_max_delay=0.0) as log:
+        codes, _ = _flood(log, 600, "flooder")
+    events = [orjson.loads(x) for x in path.read_bytes().splitlines()]
+    decided = [e for e in events if e["event"] == "permission.checked" and e["resource"].startswith("/work/missing")]
+    throttled = [e for e in events if e["event"] == "audit.throttled"]
+    refused = sum(e["refused"] for e in throttled)
+    assert refused > 100 and throttled[0]["plugin_id"] == "flooder"
+    assert codes.get("EACCES") == refused  # the guest saw each refusal as an error
+    assert len(decided) + refused == 600  # every operation is either logged or counted
+    assert verify_log(path).ok
+    with pytest.raises(ConfigError):
+        AuditLog(None, budget_events_per_s=0)

@@ -16,6 +16,7 @@ import orjson
 
 from secure_exec.audit import capture
 from secure_exec.audit.aggregate import AGGREGATABLE_DECISIONS, AGGREGATED, DEFAULT_WINDOW, Aggregator, Run
+from secure_exec.audit.budget import THROTTLED, Budget
 from secure_exec.audit.chain import checkpoint_message, key_id, sign_checkpoint
 from secure_exec.audit.ids import EventIdSource, rfc3339_now
 from secure_exec.audit.pipeline import CONTEXT_KEY, EXTRA_KEY, build_audit_logger
@@ -107,6 +108,9 @@ class AuditLog:
         rotate_seconds: float | None = None,
         aggregate_window: float | None = DEFAULT_WINDOW,
         aggregate_ops: Mapping[str, Iterable[str]] | None = None,
+        budget_events_per_s: float | None = None,
+        budget_bytes_per_s: int | None = None,
+        budget_max_delay: float = 0.05,
     ) -> None:
         if checkpoint_every is not None and (isinstance(checkpoint_every, bool) or checkpoint_every < 1):
             raise ConfigError(f"checkpoint_every must be a positive int, got {checkpoint_every!r}")
@@ -119,6 +123,11 @@ class AuditLog:
                               code="ERR_AUDIT_CONFIG")
         self._redact_params = DEFAULT_REDACT_PARAMS if redact_params is None else param_matcher(redact_params)
         self._agg = Aggregator(aggregate_window, aggregate_ops) if aggregate_window else None
+        self._budget = (
+            Budget(budget_events_per_s, budget_bytes_per_s, budget_max_delay)
+            if budget_events_per_s is not None or budget_bytes_per_s is not None
+            else None
+        )
         self._hmac_key = hmac_key
         if sign_key is not None and not isinstance(sign_key, SigningKey):
             sign_key = load_signing_key(sign_key)
@@ -236,6 +245,8 @@ class AuditLog:
                 if first is not None:
                     agg.suppressed(op_id)
                     return first
+        if self._budget is not None and ctx.session_id:
+            self._admit(ctx)
         event_id = self._emit(
             PERMISSION_CHECKED,
             ctx,
@@ -289,6 +300,8 @@ class AuditLog:
                     first = agg.repeat(key, op_id, int(bytes_in), int(bytes_out), float(duration_ms))
                     if first is not None:
                         return first
+        if self._budget is not None and ctx.session_id:
+            self._budget.charge_event(ctx.session_id)
         event_id = self._emit(
             CAPABILITY_COMPLETED,
             ctx,
@@ -310,6 +323,19 @@ class AuditLog:
                       "error_code": error_code}
             self._flush_aggregates(agg.start(key, Run(ctx, CAPABILITY_COMPLETED, event_id, fields, time.monotonic())))
         return event_id
+
+    def _admit(self, ctx: AuditContext) -> None:
+        """Apply the session's budget; refusals are reported in ``audit.throttled`` events."""
+        budget = self._budget
+        assert budget is not None
+        try:
+            budget.admit(ctx.session_id)
+        finally:
+            refused = budget.take_report(ctx.session_id)
+            if refused:
+                self._emit(THROTTLED, ctx, {
+                    "refused": refused, "events_per_s": budget.events_per_s, "bytes_per_s": budget.bytes_per_s,
+                })
 
     def flush(self) -> None:
         """Write the summaries of all pending aggregation runs now (also done by ``close()``)."""
@@ -348,6 +374,12 @@ class AuditLog:
 
         The final checkpoint is written only if checkpoints are configured (key or interval).
         """
+        if not self._closed and self._budget is not None:
+            for session, refused in self._budget.pending_refusals():
+                try:
+                    self._emit(THROTTLED, AuditContext(session_id=session), {"refused": refused})
+                except AuditWriteError:
+                    _stderr_notice(THROTTLED, session_id=session, refused=refused)
         if not self._closed and self._agg is not None:
             try:
                 self.flush()
@@ -609,6 +641,8 @@ class AuditLog:
                 raise AuditWriteError(
                     f"audit log write failed ({_describe(exc)}); operation denied"
                 ) from exc
+        if self._budget is not None and event.get("session_id"):
+            self._budget.charge_bytes(event["session_id"], len(line))
         # Fail-open: the chain advances although the line is missing, so verify shows the gap.
         chain = self._chain
         chain.seq = event["seq"]
