@@ -183,10 +183,11 @@ def error_message(e: JSError) -> str:
     return msg if len(msg) <= MAX_ERROR_MESSAGE else msg[:MAX_ERROR_MESSAGE] + "...[Truncated]"
 
 
-def limit_of(name: str, message: str, limits: EngineLimits) -> LimitExceeded | None:
+def limit_of(name: str, message: str, limits: EngineLimits, time_limit: float | None = None) -> LimitExceeded | None:
     """The typed limit behind a JS error that reached us as data (a rejected import, a plugin result)."""
     if name == "InternalError" and message == "interrupted":
-        return TimeLimitExceeded(f"the script exceeded its time limit of {limits.time_limit} s")
+        tl = limits.time_limit if time_limit is None else time_limit
+        return TimeLimitExceeded(f"the script exceeded its time limit of {tl} s")
     if name == "InternalError" and message == "out of memory":
         return MemoryLimitExceeded(f"the script exceeded its memory limit of {limits.memory_limit} bytes")
     if name == "RangeError" and message == "Maximum call stack size exceeded":
@@ -224,6 +225,7 @@ class Sandbox:
         self.who = who
         self.session = s = new_session(driver, audit_log, who, process, on_stdio, stdin)
         self.deadline: float | None = None
+        self.time_limit: float | None = limits.time_limit
         self._loader = module_loader
         self._closed = False
         try:
@@ -249,6 +251,7 @@ class Sandbox:
 
     def begin(self, time_limit: float | None) -> None:
         """Start a new deadline (a run, or one plugin call): everything after this runs under it."""
+        self.time_limit = time_limit
         self.deadline = None if time_limit is None else time.monotonic() + time_limit
         self.inst.deadline = self.scope.deadline = self.deadline
         self.scope.expired = False
@@ -330,7 +333,7 @@ class Sandbox:
             if self.deadline is not None:
                 wait = min(wait, max(0.0, self.deadline - time.monotonic()))
                 if wait <= 0 and time.monotonic() >= self.deadline:
-                    raise TimeLimitExceeded(f"the script exceeded its time limit of {self.limits.time_limit} s")
+                    raise TimeLimitExceeded(f"the script exceeded its time limit of {self.time_limit} s")
             s.wakeup.clear()
             if wait > 0:
                 s.wakeup.wait(wait)
@@ -376,7 +379,7 @@ class Sandbox:
         raw = r.get("error")
         err: dict[str, Any] = raw if isinstance(raw, dict) else {}
         name, msg, stack = (str(err.get(k) or "") for k in ("name", "message", "stack"))
-        lim = limit_of(name, msg, self.limits)
+        lim = limit_of(name, msg, self.limits, self.time_limit)
         if lim is not None:
             raise lim
         raise JSError(name or "Error", msg, stack)
