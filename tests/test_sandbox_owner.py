@@ -13,7 +13,6 @@ import pytest
 import secure_exec as se
 from secure_exec.host.plugin import PluginError
 from secure_exec.host.plugin_host import PluginHost
-
 from tests.conftest import Run
 
 SPIN_ESM = [
@@ -148,7 +147,7 @@ def test_reentering_a_busy_plugin_from_its_host_function_raises_sandbox_busy(tmp
         def outer() -> None:
             try:
                 out.append(p.call("reenter", time_limit=3))
-            except Exception as e:  # noqa: BLE001 - recorded for the assertion
+            except Exception as e:
                 out.append(e)
 
         t = threading.Thread(target=outer, daemon=True)
