@@ -62,7 +62,8 @@ def test_resolution_errors() -> None:
         ' "exports" in /app/node_modules/@sc/pkg/package.json',
         "node:nope -> ERR_UNKNOWN_BUILTIN_MODULE No such built-in module: node:nope",
         # a module the policy refuses is an EACCES, never "not found"
-        "/secret/mod.js -> EACCES EACCES: permission denied, stat '/secret/mod.js'",
+        # a refused probe is "absent" (the loader's "import" decision is no oracle for what exists)
+        "/secret/mod.js -> MODULE_NOT_FOUND Cannot find module '/secret/mod.js'",
     ]
     assert lines[5].startswith("./broken -> SyntaxError")
     assert len(lines) == 6
@@ -108,8 +109,10 @@ def test_builtins_with_and_without_prefix_and_unsupported_modules() -> None:
 def test_module_loading_is_policy_checked_file_reads() -> None:
     r = run_guest("require('./lib/math')", files=APP, filename="/app/main.js")
     assert r["exit"] == 0
-    assert ["fs.readFile", "/app/lib/math.js"] in r["ops"]
-    assert all(op.startswith("fs.") for op, _ in r["ops"])
+    assert ["module.read", "/app/lib/math.js"] in r["ops"]
+    assert all(op.startswith("module.") for op, _ in r["ops"])
+    # the format of a .js file comes from its package scope, as in Node: package.json probes upward
+    assert ["module.stat", "/app/lib/package.json"] in r["ops"]
 
 
 def test_scripts_get_no_global_require_but_can_create_one() -> None:

@@ -48,6 +48,12 @@ class FakeHost:
                     return {"text": self.files[a["path"]].decode("utf-8", "replace")}
                 return {"data_b64": base64.b64encode(self.files[a["path"]]).decode()}
             raise GuestError("EACCES", "denied by test policy", syscall="open", path=a["path"])
+        if op == "module.read":  # the CommonJS loader's "import" decision (fs_ops.module_read)
+            if a["path"] in self.files:
+                return {"text": self.files[a["path"]].decode("utf-8", "replace")}
+            raise GuestError("EACCES", "denied by test policy", syscall="open", path=a["path"])
+        if op == "module.stat":  # absent or refused: {"kind": None}, as fs_ops.module_stat answers
+            return {"kind": "file" if a["path"] in self.files else None}
         if op == "fs.stat":
             if a["path"] in self.files:
                 return {"kind": "file", "size": len(self.files[a["path"]]), "mode": 0o644, "mtimeMs": 0}
@@ -170,7 +176,7 @@ def test_esm_imports_commonjs_in_quickjs() -> None:
             pytest.skip("the engine's snapshot bakes an older 50-node.js: rebuild sandbox.wasm")
         ns = js.eval_module('import lib from "/data/lib.cjs"; export const doubled = lib.twice(21);', "/data/e.mjs")
     assert ns == {"doubled": 42}
-    assert "fs.readFile" in host.ops  # the CommonJS file is read through the policy-checked fs op
+    assert "module.read" in host.ops  # the CommonJS file is read through the policy-checked "import" op
 
 
 CODECS = r"""

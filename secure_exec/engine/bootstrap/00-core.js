@@ -8,6 +8,8 @@
  *   __secure_exec_bridge.call(op, args) -> value                   (JSON {op, args} in, JSON value out)
  *   __secure_exec_bridge.defer() -> {id, promise}                  (for host-started async operations)
  *   __se_settle(id, ok, value) -> boolean                          (the host settles a deferred promise)
+ *   __secure_exec_bridge.compileScript(source, filename) -> value  (a classic script under a real file name)
+ *   __secure_exec_bridge.loadModuleSync(filename) -> [state, namespace|reason, promise]  (require(esm))
  *
  * The same bridge object is also registered with the C glue, so host-privileged code
  * (JSInstance.eval_privileged) can reach it after a later file has hidden the global.
@@ -16,8 +18,14 @@
   "use strict";
   const rawHostCall = g.__se_host_call;
   const registerBridge = g.__se_register_bridge;
+  // The CommonJS loader's two engine primitives (sandbox.c): compile under a real file name, and
+  // load an ES module synchronously (require(esm)). Absent in JS-only test hosts.
+  const compileScript = g.__se_compile_script;
+  const loadModuleSync = g.__se_load_module_sync;
   delete g.__se_host_call;
   delete g.__se_register_bridge;
+  delete g.__se_compile_script;
+  delete g.__se_load_module_sync;
   const stringify = JSON.stringify;
   const parse = JSON.parse;
   const ErrorCtor = Error;
@@ -71,6 +79,8 @@
     call,
     defer,
     pendingCount: () => pending.size,
+    compileScript: typeof compileScript === "function" ? compileScript : undefined,
+    loadModuleSync: typeof loadModuleSync === "function" ? loadModuleSync : undefined,
   });
   // Kept by the C glue for host-privileged evals (JSInstance.eval_privileged); absent in JS-only test hosts.
   if (typeof registerBridge === "function") registerBridge(bridge);

@@ -344,6 +344,69 @@ static JSValue js_register_bridge(JSContext *c, JSValueConst this_val, int argc,
     return JS_UNDEFINED;
 }
 
+/* For the Node shim's CommonJS loader (captured and hidden by 00-core.js):
+ * compileScript(source, filename): evaluate a classic script under its real file name, so stack
+ * traces and syntax errors name the CommonJS file rather than "<input>" (indirect eval's name).
+ * loadModuleSync(filename): load, link and evaluate the ES module at an absolute path now, for
+ * require(esm) as in Node 22; returns [state, namespace-or-reason, promise] where state is
+ * "fulfilled", "rejected" or "pending" (top-level await: the shim throws ERR_REQUIRE_ASYNC_MODULE). */
+static JSValue js_compile_script(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv) {
+    (void)this_val;
+    if (argc < 2 || !JS_IsString(argv[0]) || !JS_IsString(argv[1]))
+        return JS_ThrowTypeError(c, "compileScript(source, filename) takes two strings");
+    size_t len;
+    const char *src = JS_ToCStringLen(c, &len, argv[0]);
+    if (!src)
+        return JS_EXCEPTION;
+    const char *fn = JS_ToCString(c, argv[1]);
+    if (!fn) {
+        JS_FreeCString(c, src);
+        return JS_EXCEPTION;
+    }
+    JSValue v = JS_Eval(c, src, len, fn, JS_EVAL_TYPE_GLOBAL);
+    JS_FreeCString(c, src);
+    JS_FreeCString(c, fn);
+    return v;
+}
+
+static JSValue js_load_module_sync(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv) {
+    (void)this_val;
+    if (argc < 1 || !JS_IsString(argv[0]))
+        return JS_ThrowTypeError(c, "loadModuleSync(filename) takes a string");
+    const char *fn = JS_ToCString(c, argv[0]);
+    if (!fn)
+        return JS_EXCEPTION;
+    JSModuleDef *m = js_host_resolve_imported_module(c, "", fn, JS_UNDEFINED);
+    JS_FreeCString(c, fn);
+    if (!m)
+        return JS_EXCEPTION;
+    if (js_resolve_module(c, m) < 0) {
+        js_free_modules(c, JS_FREE_MODULE_NOT_RESOLVED);
+        return JS_EXCEPTION;
+    }
+    JSValue p = JS_EvalFunction(c, JS_NewModuleValue(c, m));
+    if (JS_IsException(p))
+        return p;
+    JSPromiseStateEnum st = JS_PromiseState(c, p);
+    JSValue out = JS_NewArray(c);
+    if (JS_IsException(out)) {
+        JS_FreeValue(c, p);
+        return out;
+    }
+    const char *name = st == JS_PROMISE_FULFILLED ? "fulfilled" : st == JS_PROMISE_REJECTED ? "rejected" : "pending";
+    JSValue v = st == JS_PROMISE_FULFILLED ? JS_GetModuleNamespace(c, m)
+                : st == JS_PROMISE_REJECTED ? JS_PromiseResult(c, p) : JS_UNDEFINED;
+    if (JS_IsException(v)) {
+        JS_FreeValue(c, p);
+        JS_FreeValue(c, out);
+        return v;
+    }
+    JS_SetPropertyUint32(c, out, 0, JS_NewString(c, name));
+    JS_SetPropertyUint32(c, out, 1, v);
+    JS_SetPropertyUint32(c, out, 2, p);
+    return out;
+}
+
 /* Module resolution: ask the host once for (resolved name, source); park the source for the loader. */
 static char *module_normalize(JSContext *c, const char *base, const char *name, void *opaque) {
     (void)opaque;
@@ -519,6 +582,12 @@ EXPORT("sb_init") int32_t sb_init(int32_t mem_limit, int32_t stack_limit) {
                               JS_PROP_CONFIGURABLE | JS_PROP_WRITABLE);
     JS_DefinePropertyValueStr(ctx, g, "__se_register_bridge",
                               JS_NewCFunction(ctx, js_register_bridge, "registerBridge", 1),
+                              JS_PROP_CONFIGURABLE | JS_PROP_WRITABLE);
+    JS_DefinePropertyValueStr(ctx, g, "__se_compile_script",
+                              JS_NewCFunction(ctx, js_compile_script, "compileScript", 2),
+                              JS_PROP_CONFIGURABLE | JS_PROP_WRITABLE);
+    JS_DefinePropertyValueStr(ctx, g, "__se_load_module_sync",
+                              JS_NewCFunction(ctx, js_load_module_sync, "loadModuleSync", 1),
                               JS_PROP_CONFIGURABLE | JS_PROP_WRITABLE);
     JS_FreeValue(ctx, g);
     JS_UpdateStackTop(rt);

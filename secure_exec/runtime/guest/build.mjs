@@ -15,6 +15,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, "..", "..", "..");
 const bundlePath = join(repo, "secure_exec", "engine", "bootstrap", "50-node.js");
 const builtinsPath = join(here, "builtins.json");
+const lexerPath = join(here, "cjs-module-lexer.js");
 const check = process.argv.includes("--check");
 
 const BANNER = `// GENERATED FILE - do not edit. Source: secure_exec/runtime/guest/src (guest Node shim).
@@ -61,6 +62,30 @@ async function bundle() {
   return res.outputFiles[0].text;
 }
 
+// cjs-module-lexer (the lexer Node itself uses to find the named exports of a CommonJS module for
+// `import`) as a classic script for the host's lexer sandbox (secure_exec/runtime/modules.py): it
+// defines one global, __se_cjs_lex(source) -> {exports, reexports} | {esm: message} | {error: message}.
+const LEXER_BANNER = `// GENERATED FILE - do not edit. cjs-module-lexer (pinned in package-lock.json), bundled by
+// secure_exec/runtime/guest/build.mjs for the host's CommonJS named-export lexer; licence at the end.`;
+
+async function bundleLexer() {
+  const entry = `const { parse } = require("cjs-module-lexer");
+Object.defineProperty(globalThis, "__se_cjs_lex", { value: (source) => {
+  try { return parse(source); }
+  catch (e) { return e && e.code === "ERR_LEXER_ESM_SYNTAX" ? { esm: String(e.message) } : { error: String(e && e.message) }; }
+} });`;
+  const res = await build({
+    stdin: { contents: entry, resolveDir: here, sourcefile: "cjs-lexer-entry.js" },
+    bundle: true, write: false, format: "iife", platform: "neutral", target: "es2022",
+    minifyWhitespace: true, minifySyntax: true, legalComments: "eof", charset: "ascii",
+    banner: { js: LEXER_BANNER }, logLevel: "silent", absWorkingDir: here, mainFields: ["main"],
+    footer: { js: "/*! cjs-module-lexer licence:\n" +
+      readFileSync(join(here, "node_modules", "cjs-module-lexer", "LICENSE"), "utf8").replaceAll("*/", "* /") + "*/" },
+  });
+  if (res.errors.length) throw new Error(res.errors.map((e) => e.text).join("\n"));
+  return res.outputFiles[0].text;
+}
+
 const IDENT = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 const RESERVED = new Set(["default", "delete", "new", "class", "function", "var", "let", "const", "import", "export", "return", "if", "else", "for", "while", "do", "switch", "case", "break", "continue", "throw", "try", "catch", "finally", "typeof", "instanceof", "in", "of", "void", "this", "super", "with", "yield", "await", "enum", "null", "true", "false", "debugger", "extends", "static", "implements", "interface", "package", "private", "protected", "public"]);
 
@@ -82,23 +107,26 @@ function builtinExports(code) {
 
 let code;
 let builtins;
+let lexer;
 try {
   code = await bundle();
   builtins = builtinExports(code);
+  lexer = await bundleLexer();
 } catch (err) {
   console.error(`guest build failed: ${err && err.stack ? err.stack : err}`);
   process.exit(1);
 }
 if (check) {
   let ok = true;
-  for (const [p, want] of [[bundlePath, code], [builtinsPath, builtins]]) {
+  for (const [p, want] of [[bundlePath, code], [builtinsPath, builtins], [lexerPath, lexer]]) {
     const have = existsSync(p) ? readFileSync(p, "utf8") : null;
     if (have !== want) { ok = false; console.error(`out of date: ${relative(repo, p)} (run node secure_exec/runtime/guest/build.mjs)`); }
   }
   if (!ok) process.exit(1);
-  console.log(`up to date: 50-node.js (${code.length} bytes), builtins.json`);
+  console.log(`up to date: 50-node.js (${code.length} bytes), builtins.json, cjs-module-lexer.js`);
 } else {
   writeFileSync(bundlePath, code);
   writeFileSync(builtinsPath, builtins);
-  console.log(`wrote ${relative(repo, bundlePath)} (${code.length} bytes) and ${relative(repo, builtinsPath)}`);
+  writeFileSync(lexerPath, lexer);
+  console.log(`wrote ${relative(repo, bundlePath)} (${code.length} bytes), ${relative(repo, builtinsPath)} and ${relative(repo, lexerPath)}`);
 }

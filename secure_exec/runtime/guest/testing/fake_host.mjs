@@ -128,6 +128,13 @@ async function runOne(spec) {
       return {};
     },
     "fs.stat": ({ path, follow }) => statOf(fileAt(path, follow ? "stat" : "lstat", follow)[1]),
+    // The CommonJS loader's "import" decision (fs_ops.module_stat/module_read): a refused or absent
+    // path is {kind: null}; a read of a refused module is EACCES.
+    "module.stat": ({ path }) => {
+      try { return { kind: statOf(fileAt(path, "stat", true)[1]).kind }; }
+      catch (e) { if (["EACCES", "ENOENT", "ENOTDIR", "ELOOP"].includes(e.code)) return { kind: null }; throw e; }
+    },
+    "module.read": ({ path }) => { const [, n] = fileAt(path, "open"); if (n.kind === "dir") throw err("EISDIR", "read"); return { text: n.data.toString("utf8") }; },
     "fs.readdir": ({ path }) => {
       const [p, n] = fileAt(path, "scandir");
       if (n.kind !== "dir") throw err("ENOTDIR", "scandir", path);

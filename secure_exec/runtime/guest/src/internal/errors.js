@@ -103,17 +103,54 @@ function notSupported(what) {
   return err;
 }
 
+/** util.inspect of a primitive, as Node's error messages quote it ('str', 1n, Symbol(x), -0). */
+function inspectPrimitive(v) {
+  if (typeof v === "string") {
+    const q = !v.includes("'") ? "'" : !v.includes('"') ? '"' : !v.includes("`") ? "`" : "'";
+    const body = v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/\t/g, "\\t").replace(/\r/g, "\\r")
+      .replace(/[\x00-\x1f]/g, (c) => "\\x" + c.charCodeAt(0).toString(16).padStart(2, "0"));
+    return q + (q === "'" ? body.replace(/'/g, "\\'") : body) + q;
+  }
+  if (typeof v === "bigint") return `${v}n`;
+  if (typeof v === "number" && Object.is(v, -0)) return "-0";
+  return String(v);
+}
+
+/** The "Received ..." tail of Node's ERR_INVALID_ARG_TYPE / ERR_OUT_OF_RANGE messages. */
+function describeReceived(v) {
+  if (v === null || v === undefined) return ` Received ${v}`;
+  if (typeof v === "function") return v.name ? ` Received function ${v.name}` : " Received type function ([Function (anonymous)])";
+  if (typeof v === "object") {
+    if (v.constructor && v.constructor.name) return ` Received an instance of ${v.constructor.name}`;
+    let shown;
+    try { shown = require("../modules/util.js").inspect(v, { depth: -1 }); } catch { shown = "[Object: null prototype]"; }
+    if (Reflect.ownKeys(v).length === 0 && !shown.endsWith("}")) shown += " {}";
+    return ` Received ${shown}`;
+  }
+  let inspected = inspectPrimitive(v);
+  if (inspected.length > 28) inspected = `${inspected.slice(0, 25)}...`;
+  return ` Received type ${typeof v} (${inspected})`;
+}
+
+// Argument-validation errors are thrown synchronously even by callback APIs (as in Node); the
+// callback wrappers recognise them by this mark.
+const kValidation = Symbol("secure_exec.validation");
+
 function invalidArgType(name, expected, actual) {
-  const got = actual === null ? "null" : Array.isArray(actual) ? "an instance of Array" : typeof actual === "object" ? `an instance of ${(actual.constructor && actual.constructor.name) || "Object"}` : `type ${typeof actual} (${String(actual).slice(0, 30)})`;
-  const err = new TypeError(`The "${name}" argument must be ${expected}. Received ${got}`);
+  const what = name.includes(".") ? `"${name}" property` : `"${name}" argument`;
+  const err = new TypeError(`The ${what} must be ${expected}.${describeReceived(actual)}`);
   err.code = "ERR_INVALID_ARG_TYPE";
+  Object.defineProperty(err, kValidation, { value: true });
   return err;
 }
 
 function codedError(Ctor, code, message) {
   const err = new Ctor(message);
   err.code = code;
+  if (Ctor === TypeError || Ctor === RangeError) Object.defineProperty(err, kValidation, { value: true });
   return err;
 }
 
-module.exports = { ERRNO, DESCRIPTIONS, nodeMessage, systemError, fromWire, notSupported, invalidArgType, codedError };
+function isValidationError(err) { return err !== null && typeof err === "object" && err[kValidation] === true; }
+
+module.exports = { ERRNO, DESCRIPTIONS, nodeMessage, systemError, fromWire, notSupported, invalidArgType, codedError, describeReceived, inspectPrimitive, isValidationError };

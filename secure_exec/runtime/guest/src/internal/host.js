@@ -14,6 +14,7 @@ const loop = require("./loop.js");
 
 let raw = null;
 let defer = null;
+let engine = {}; // compileScript / loadModuleSync from 00-core.js, when the engine provides them
 
 function install(g) {
   const bridge = g.__secure_exec_bridge;
@@ -22,10 +23,14 @@ function install(g) {
   } else if (bridge && typeof bridge.call === "function") {
     raw = bridge.call;
     if (typeof bridge.defer === "function") defer = bridge.defer;
+    engine = { compileScript: bridge.compileScript, loadModuleSync: bridge.loadModuleSync };
   } else {
     throw new Error("secure_exec guest: no host bridge (__se_hostcall or __secure_exec_bridge) found");
   }
 }
+
+/** The engine's CommonJS-loader primitives (undefined under a JS-only test host). */
+function enginePrimitive(name) { return typeof engine[name] === "function" ? engine[name] : undefined; }
 
 /** True when the engine (00-core.js) owns __se_settle; then the shim must not define it. */
 function engineOwnsSettle() { return defer !== null; }
@@ -70,4 +75,4 @@ function start(op, args, defaults) {
   );
 }
 
-module.exports = { install, call, start, engineOwnsSettle };
+module.exports = { install, call, start, engineOwnsSettle, enginePrimitive };

@@ -98,9 +98,9 @@ function pickTarget(target) {
 }
 
 /** package.json "exports" for require(): exact subpaths, "./x/*" patterns, conditions. */
-function resolveExports(pkgDir, exportsField, subpath) {
+function resolveExports(pkgDir, exportsField, subpath, isImports = false) {
   let map = exportsField;
-  if (typeof map === "string" || Array.isArray(map) || (map && !Object.keys(map).some((k) => k.startsWith(".")))) map = { ".": map };
+  if (!isImports && (typeof map === "string" || Array.isArray(map) || (map && !Object.keys(map).some((k) => k.startsWith("."))))) map = { ".": map };
   let target = null;
   if (Object.prototype.hasOwnProperty.call(map, subpath)) target = pickTarget(map[subpath]);
   else {
@@ -131,6 +131,51 @@ function notFound(request, parent) {
   return err;
 }
 
+const scopeCache = new Map(); // directory -> {dir, pkg} | null (the nearest package.json, as Node's package scope)
+
+/** The nearest package.json above `file` (stopping at a node_modules folder), cached for the run. */
+function packageScope(file) {
+  let dir = pathMod.dirname(file);
+  const walked = [];
+  let found = null;
+  for (;;) {
+    if (scopeCache.has(dir)) { found = scopeCache.get(dir); break; }
+    walked.push(dir);
+    if (pathMod.basename(dir) === "node_modules") break;
+    const pkg = readPackage(dir);
+    if (pkg) { found = { dir, pkg }; break; }
+    const up = pathMod.dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  for (const d of walked) scopeCache.set(d, found);
+  return found;
+}
+
+/** "module" or "commonjs" for a .js (or extensionless) file from its package scope's "type"; null if none. */
+function scopeType(file) {
+  const scope = packageScope(file);
+  const t = scope && scope.pkg && scope.pkg.type;
+  return t === "module" || t === "commonjs" ? t : null;
+}
+
+/** `#name` through the "imports" of the requiring file's package scope (conditions node/require/default). */
+function resolveImports(request, parentFile) {
+  const scope = packageScope(parentFile.endsWith("/") ? parentFile + "x" : parentFile);
+  const imports = scope && scope.pkg && scope.pkg.imports;
+  if (!imports || typeof imports !== "object") {
+    throw codedError(TypeError, "ERR_PACKAGE_IMPORT_NOT_DEFINED", `Package import specifier "${request}" is not defined imported from ${parentFile}`);
+  }
+  const direct = imports[request];
+  if (typeof direct === "string" && !direct.startsWith("./")) return resolveFilename(direct, parentFile);
+  try {
+    return resolveExports(scope.dir, imports, request, true);
+  } catch (err) {
+    if (err.code !== "ERR_PACKAGE_PATH_NOT_EXPORTED") throw err;
+    throw codedError(TypeError, "ERR_PACKAGE_IMPORT_NOT_DEFINED", `Package import specifier "${request}" is not defined in package ${scope.dir}/package.json imported from ${parentFile}`);
+  }
+}
+
 /** Full filename for `request` from module `parentFile` (or a directory when parentFile ends in /). */
 function resolveFilename(request, parentFile) {
   if (typeof request !== "string" || request === "") {
@@ -141,6 +186,12 @@ function resolveFilename(request, parentFile) {
     return request;
   }
   if (isBuiltin(request)) return request;
+  if (request.startsWith("#")) {
+    const target = resolveImports(request, parentFile);
+    const hit = tryFile(target);
+    if (hit) return hit;
+    throw notFound(request, parentFile.endsWith("/") ? undefined : parentFile);
+  }
   const baseDir = parentFile.endsWith("/") ? parentFile : pathMod.dirname(parentFile);
   if (request.startsWith("./") || request.startsWith("../") || request.startsWith("/") || request === "." || request === "..") {
     const abs = pathMod.resolve(baseDir, request);
@@ -202,25 +253,101 @@ const wrapperStart = "(function (exports, require, module, __filename, __dirname
 const wrapperEnd = "\n})";
 const indirectEval = eval; // eslint-disable-line no-eval
 
-function compileAndRun(mod, source) {
+function compile(mod, source) {
   let src = source;
   if (src.startsWith("#!")) src = "//" + src;
-  const fn = indirectEval(wrapperStart + src + wrapperEnd + `\n//# sourceURL=${mod.filename}`);
+  const compileScript = host.enginePrimitive("compileScript");
+  // The engine compiles under the module's own file name, so stack traces and syntax errors name it
+  // (line numbers are the file's; columns on line 1 include the wrapper, as in old Node versions).
+  if (compileScript) return compileScript(wrapperStart + src + wrapperEnd, mod.filename);
+  return indirectEval(wrapperStart + src + wrapperEnd + `\n//# sourceURL=${mod.filename}`);
+}
+
+function compileAndRun(mod, source) {
+  const fn = compile(mod, source);
   fn.call(mod.exports, mod.exports, makeRequire(mod), mod, mod.filename, pathMod.dirname(mod.filename));
+}
+
+const esmLoading = new Set();
+
+/** require() of an ES module, as Node 22 does: its namespace (or its "module.exports" export). */
+function requireEsm(mod, filename) {
+  const load = host.enginePrimitive("loadModuleSync");
+  if (!load) {
+    throw codedError(Error, "ERR_REQUIRE_ESM", `require() of ES Module ${filename} not supported. Use import() instead.`);
+  }
+  if (esmLoading.has(filename)) {
+    throw codedError(Error, "ERR_REQUIRE_CYCLE_MODULE", `Cannot require() ES Module ${filename} in a cycle.`);
+  }
+  esmLoading.add(filename);
+  let res;
+  try {
+    res = load(filename);
+  } finally {
+    esmLoading.delete(filename);
+  }
+  const [state, value, promise] = res;
+  if (state !== "fulfilled") {
+    promise.catch(() => {}); // the failure is thrown here, not reported again as an unhandled rejection
+    if (state === "rejected") throw value;
+    throw codedError(Error, "ERR_REQUIRE_ASYNC_MODULE", "require() cannot be used on an ESM graph with top-level await. Use import() instead. To see where the top-level await comes from, use --experimental-print-required-tla.");
+  }
+  mod.exports = Object.prototype.hasOwnProperty.call(value, "module.exports") ? value["module.exports"]
+    : "default" in value && !("__esModule" in value) ? esModuleFacade(value) : value;
+}
+
+/** Node's require(esm) result for a module with a default export: the namespace plus __esModule: true. */
+function esModuleFacade(ns) {
+  const o = Object.create(null);
+  Object.defineProperty(o, "__esModule", { value: true, enumerable: true });
+  for (const k of Object.keys(ns)) Object.defineProperty(o, k, { get: () => ns[k], enumerable: true });
+  Object.defineProperty(o, Symbol.toStringTag, { value: "Module" });
+  return Object.preventExtensions(o);
+}
+
+/** How require() runs `filename`, as Node decides: by extension, then the package scope's "type". */
+function formatOf(filename) {
+  const ext = pathMod.extname(filename);
+  if (ext === ".mjs") return "module";
+  if (ext === ".cjs") return "commonjs";
+  if (ext === ".json") return "json";
+  if (ext !== ".js" && ext !== "") return "commonjs";
+  return scopeType(filename) || "detect";
 }
 
 function loadFile(filename, parent) {
   if (cache[filename]) return cache[filename].exports;
-  if (filename.endsWith(".mjs")) {
-    throw codedError(Error, "ERR_REQUIRE_ESM", `require() of ES Module ${filename} not supported. Use import() instead.`);
-  }
+  const format = formatOf(filename);
   const mod = new Module(filename, parent);
   cache[filename] = mod;
   if (parent) parent.children.push(mod);
   let ok = false;
   try {
+    if (format === "module") {
+      requireEsm(mod, filename);
+      ok = true;
+      mod.loaded = true;
+      return mod.exports;
+    }
     const text = readText(filename);
-    if (filename.endsWith(".json")) {
+    if (format === "detect") {
+      // No "type" above it: CommonJS unless it only parses as an ES module (Node 22's detection).
+      let fn;
+      try {
+        fn = compile(mod, text);
+      } catch (err) {
+        if (!(err instanceof SyntaxError) || !/\b(import|export)\b/.test(text)) throw err;
+        try {
+          requireEsm(mod, filename);
+        } catch (err2) {
+          throw err2 && err2.code === "ERR_REQUIRE_ESM" ? err : err2;
+        }
+        ok = true;
+        mod.loaded = true;
+        return mod.exports;
+      }
+      fn.call(mod.exports, mod.exports, makeRequire(mod), mod, mod.filename, pathMod.dirname(mod.filename));
+    } else if (format === "json") {
       try {
         mod.exports = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
       } catch (err) {

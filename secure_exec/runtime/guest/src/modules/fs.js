@@ -5,7 +5,7 @@
 const { Buffer } = require("buffer");
 const host = require("../internal/host.js");
 const loop = require("../internal/loop.js");
-const { notSupported, invalidArgType, codedError, systemError } = require("../internal/errors.js");
+const { notSupported, invalidArgType, codedError, systemError, isValidationError, inspectPrimitive } = require("../internal/errors.js");
 
 const constants = {
   F_OK: 0, R_OK: 4, W_OK: 2, X_OK: 1,
@@ -30,7 +30,7 @@ function toPath(p, name) {
     throw invalidArgType(name, "of type string or an instance of Buffer or URL", p);
   }
   if (p.includes("\u0000")) {
-    throw codedError(TypeError, "ERR_INVALID_ARG_VALUE", `The argument '${name}' must be a string, Uint8Array, or URL without null bytes. Received ${JSON.stringify(p)}`);
+    throw codedError(TypeError, "ERR_INVALID_ARG_VALUE", `The argument '${name}' must be a string, Uint8Array, or URL without null bytes. Received ${inspectPrimitive(p)}`);
   }
   return p;
 }
@@ -338,8 +338,11 @@ function truncateSync(path, len) {
   host.call("fs.truncate", { path: p, len: len || 0 }, { syscall: "open", path: p });
 }
 
+/** Node's validateInt32(fd, "fd", 0): a number, an integer, within 0 .. 2^31-1. */
 function checkFd(fd) {
-  if (!Number.isInteger(fd) || fd < 0) throw invalidArgType("fd", "of type number", fd);
+  if (typeof fd !== "number") throw invalidArgType("fd", "of type number", fd);
+  if (!Number.isInteger(fd)) throw codedError(RangeError, "ERR_OUT_OF_RANGE", `The value of "fd" is out of range. It must be an integer. Received ${fd}`);
+  if (fd < 0 || fd > 2147483647) throw codedError(RangeError, "ERR_OUT_OF_RANGE", `The value of "fd" is out of range. It must be >= 0 && <= 2147483647. Received ${fd}`);
   return fd;
 }
 
@@ -388,6 +391,43 @@ function writeSync(fd, data, offsetOrPos, lengthOrEnc, position) {
   }
   const res = host.call("fs.write", { fd, data_b64: bytes.toString("base64"), position: pos }, { syscall: "write" });
   return res && typeof res.written === "number" ? res.written : bytes.length;
+}
+
+function checkBuffers(buffers) {
+  if (!Array.isArray(buffers)) throw invalidArgType("buffers", "an ArrayBufferView[]", buffers);
+  for (let i = 0; i < buffers.length; i++) {
+    if (!ArrayBuffer.isView(buffers[i])) throw invalidArgType(`buffers[${i}]`, "an instance of ArrayBufferView", buffers[i]);
+  }
+  return buffers;
+}
+
+function vecPosition(position) {
+  return typeof position === "number" && position >= 0 ? position : typeof position === "bigint" ? Number(position) : null;
+}
+
+/** Scatter read: fill each buffer in turn from one file position (or the current one). */
+function readvSync(fd, buffers, position) {
+  checkFd(fd);
+  checkBuffers(buffers);
+  let pos = vecPosition(position);
+  let total = 0;
+  for (const b of buffers) {
+    if (b.byteLength === 0) continue;
+    const n = readSync(fd, b, 0, b.byteLength, pos);
+    total += n;
+    if (pos !== null) pos += n;
+    if (n < b.byteLength) break;
+  }
+  return total;
+}
+
+/** Gather write: the buffers in order, at one file position (or the current one). */
+function writevSync(fd, buffers, position) {
+  checkFd(fd);
+  checkBuffers(buffers);
+  const all = Buffer.concat(buffers.map((b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength)));
+  if (all.length === 0) return 0;
+  return writeSync(fd, all, 0, all.length, vecPosition(position));
 }
 
 function closeSync(fd) {
@@ -479,7 +519,7 @@ const syncApi = {
   readFileSync, writeFileSync, appendFileSync, mkdirSync, readdirSync, statSync, lstatSync, fstatSync,
   existsSync, accessSync, unlinkSync, rmSync, rmdirSync, renameSync, copyFileSync, symlinkSync,
   readlinkSync, linkSync, realpathSync, chmodSync, chownSync, utimesSync, truncateSync, ftruncateSync, openSync,
-  readSync, writeSync, closeSync, fsyncSync, mkdtempSync, opendirSync, cpSync,
+  readSync, writeSync, closeSync, fsyncSync, mkdtempSync, opendirSync, cpSync, readvSync, writevSync,
 };
 
 // ---- callback API: run the sync op, deliver on the next tick like real async I/O ----
@@ -487,12 +527,14 @@ const syncApi = {
 function callbackify(name, syncFn) {
   const fn = function (...args) {
     const cb = args[args.length - 1];
-    if (typeof cb !== "function") throw invalidArgType("cb", "of type function", cb);
+    // The value Node reports is the one at the callback's position: usually a missing one.
+    if (typeof cb !== "function") throw invalidArgType("cb", "of type function", args.length > syncFn.length ? cb : undefined);
     args.pop();
     let result;
     try {
       result = syncFn(...args);
     } catch (err) {
+      if (isValidationError(err)) throw err; // Node validates arguments before starting the operation
       loop.nextTick(cb, [err]);
       return;
     }
@@ -511,18 +553,30 @@ callbackApi.read = function (fd, buffer, offset, length, position, cb) {
   if (typeof buffer === "function" || typeof offset === "function" || typeof length === "function") {
     throw notSupported("fs.read without (fd, buffer, offset, length, position, cb)");
   }
+  if (typeof cb !== "function") throw invalidArgType("cb", "of type function", cb);
   try {
     const n = readSync(fd, buffer, offset, length, position);
     loop.nextTick(cb, [null, n, buffer]);
-  } catch (err) { loop.nextTick(cb, [err]); }
+  } catch (err) { if (isValidationError(err)) throw err; loop.nextTick(cb, [err]); }
 };
 callbackApi.write = function (fd, data, ...rest) {
   const cb = rest.pop();
+  if (typeof cb !== "function") throw invalidArgType("cb", "of type function", cb);
   try {
     const n = writeSync(fd, data, ...rest);
     loop.nextTick(cb, [null, n, data]);
-  } catch (err) { loop.nextTick(cb, [err]); }
+  } catch (err) { if (isValidationError(err)) throw err; loop.nextTick(cb, [err]); }
 };
+for (const [name, syncFn] of [["readv", readvSync], ["writev", writevSync]]) {
+  callbackApi[name] = { [name](fd, buffers, position, cb) {
+    if (typeof position === "function") { cb = position; position = null; }
+    if (typeof cb !== "function") throw invalidArgType("cb", "of type function", cb);
+    try {
+      const n = syncFn(fd, buffers, position);
+      loop.nextTick(cb, [null, n, buffers]);
+    } catch (err) { if (isValidationError(err)) throw err; loop.nextTick(cb, [err]); }
+  } }[name];
+}
 callbackApi.exists = function (path, cb) { const r = existsSync(path); loop.nextTick(cb, [r]); };
 callbackApi.realpath.native = callbackApi.realpath;
 
@@ -543,6 +597,8 @@ class FileHandle {
     const bytesWritten = writeSync(this.fd, data, ...rest);
     return { bytesWritten, buffer: data };
   }
+  async readv(buffers, position) { return { bytesRead: readvSync(this.fd, buffers, position), buffers }; }
+  async writev(buffers, position) { return { bytesWritten: writevSync(this.fd, buffers, position), buffers }; }
   async readFile(options) { return readAllFd(this.fd, optsOf(options, { encoding: null }).encoding); }
   async writeFile(data, options) { writeSync(this.fd, toBytes(data, optsOf(options, { encoding: "utf8" }).encoding)); }
   async appendFile(data, options) { return this.writeFile(data, options); }
@@ -556,7 +612,7 @@ class FileHandle {
 
 const promises = {};
 for (const [name, fn] of Object.entries(syncApi)) {
-  if (["existsSync", "openSync", "readSync", "writeSync", "closeSync", "fstatSync", "ftruncateSync", "fsyncSync"].includes(name)) continue;
+  if (["existsSync", "openSync", "readSync", "writeSync", "closeSync", "fstatSync", "ftruncateSync", "fsyncSync", "readvSync", "writevSync"].includes(name)) continue;
   const short = name.slice(0, -4);
   promises[short] = { [short]: async (...args) => fn(...args) }[short];
 }

@@ -148,10 +148,13 @@ function exitCodeOf(code) {
 
 process.exit = function exit(code) {
   const n = exitCodeOf(code);
+  // As in Node, an explicit code always wins, even from an 'exit' listener of a finishing run
+  // (process.on('exit', () => process.exit(1)) exits 1: test/common's mustCall check relies on it).
+  if (code !== undefined && code !== null) process.exitCode = n;
   if (!exiting) {
     exiting = true;
     process.exitCode = n;
-    try { process.emit("exit", n); } catch { /* an exit listener cannot cancel the exit */ }
+    try { process.emit("exit", n); } catch (err) { if (loop.isExit(err)) throw err; /* other throws cannot cancel the exit */ }
   }
   const final = exitCodeOf(process.exitCode) & 0xff; // what the OS would report: 259 -> 3, -1 -> 255
   loop.markExited();
