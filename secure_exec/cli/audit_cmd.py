@@ -9,11 +9,14 @@ terminal) and JSON output is ASCII-only. Exit codes: 0 ok, 1 verification failed
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
+
+import attrs
 
 from secure_exec.audit.review import (
     QUERY_COLUMNS,
@@ -30,6 +33,7 @@ from secure_exec.audit.review import (
 )
 from secure_exec.audit.signing import VerifierKey, parse_verifier_key, write_key_pair
 from secure_exec.audit.verify import log_files, verify_log
+from secure_exec.audit.whatif import what_if
 from secure_exec.errors import ConfigError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -79,9 +83,11 @@ def _time_arg(text: str) -> Any:
 
 
 def _events(path: str, stats: ReadStats) -> Any:
-    if not os.path.isfile(path):
-        raise UsageError(f"audit log {path!r} does not exist or is not a file")
-    return read_events(path, stats)
+    """The events of a log file, or of every rotated file in a directory or glob, oldest first."""
+    files = log_files(path)
+    if not files or not os.path.isfile(files[0]):
+        raise UsageError(f"audit log {path!r} does not exist (a file, a directory or a glob of rotated files)")
+    return itertools.chain.from_iterable(read_events(f, stats) for f in files)
 
 
 def _warn_skipped(stats: ReadStats, err: TextIO) -> None:
@@ -172,6 +178,38 @@ def cmd_checkpoint(args: argparse.Namespace) -> int:
         args.stderr.write("secure-exec audit: the log has no Ed25519 signed checkpoint\n")
         return EXIT_FAILED
     args.stdout.write(result.last_signed_checkpoint)
+    return EXIT_OK
+
+
+def cmd_what_if(args: argparse.Namespace) -> int:
+    from secure_exec.policy import Policy
+
+    try:
+        policy = Policy.from_toml(args.policy)
+    except (ConfigError, OSError) as exc:
+        raise UsageError(f"cannot load policy {args.policy!r}: {exc}") from exc
+    stats = ReadStats()
+    result = what_if(_events(args.file, stats), policy)
+    out: TextIO = args.stdout
+    changes = sorted(result.changes.items(), key=lambda kv: (-kv[1], kv[0].plugin, kv[0].resource))
+    if args.format == "jsonl":
+        for change, count in changes:
+            row = {"count": count, **attrs.asdict(change)}
+            out.write(json.dumps(row, ensure_ascii=True, separators=(",", ":")) + "\n")
+    else:
+        out.write(
+            f"{result.checked} recorded request(s) replayed against {display(args.policy, 200)}: "
+            f"{sum(result.changes.values())} would change ({result.newly_denied} allowed -> denied, "
+            f"{result.newly_allowed} denied -> allowed); {result.skipped} not replayable\n"
+        )
+        if changes:
+            cols = ("count", "plugin", "capability", "op", "resource", "change", "now decided by")
+            rows = [[n, c.plugin, c.capability, c.op, c.resource, f"{c.old} -> {c.new}", c.rule_id]
+                    for c, n in changes]
+            out.write(format_table(rows, cols) + "\n")
+        out.write("note: child processes are replayed without arguments or environment, network requests "
+                  "without their method (neither is logged)\n")
+    _warn_skipped(stats, args.stderr)
     return EXIT_OK
 
 
@@ -272,6 +310,11 @@ def add_audit_commands(sub: Any) -> None:
 
     e = command("explain", cmd_explain, "why an event happened: decision, rule, source, policy and outcome")
     e.add_argument("event_id", metavar="EVENT_ID", help="event id (or a unique prefix of 6+ characters)")
+
+    w = command("what-if", cmd_what_if,
+                "replay every recorded request against a candidate policy and list what would change")
+    w.add_argument("--policy", required=True, metavar="TOML", help="the candidate policy file")
+    w.add_argument("--format", choices=("table", "jsonl"), default="table")
 
     s = command(
         "suggest-policy", cmd_suggest_policy, "print the minimal policy TOML allowing exactly what the log used"
