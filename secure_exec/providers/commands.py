@@ -16,13 +16,16 @@ directory it decided on, so the child enters exactly that directory (the path is
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from typing import IO
 
 from secure_exec.errors import ConfigError, GuestError
+from secure_exec.providers.scope import current_scope
 from secure_exec.providers.types import CommandResult
 
 DEFAULT_PATH = ("/usr/local/bin", "/usr/bin", "/bin")
@@ -60,11 +63,19 @@ class _Capture(threading.Thread):
         self._pipe, self._cap = pipe, cap
         self.data = bytearray()
         self.truncated = False
+        self.stop = threading.Event()  # set when the pipe is held open past the child (a detached grandchild)
 
     def run(self) -> None:
         with self._pipe:
             fd = self._pipe.fileno()
-            while chunk := os.read(fd, 65536):
+            poller = select.poll()
+            poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
+            while not self.stop.is_set():
+                if not poller.poll(100):
+                    continue
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    break
                 room = self._cap - len(self.data)
                 if len(chunk) > room:
                     self.truncated = True
@@ -117,6 +128,11 @@ class SubprocessCommandExecutor:
         limit = self.default_timeout_s if timeout is None else min(float(timeout), self.max_timeout_s)
         if limit <= 0:
             raise GuestError("ERR_OUT_OF_RANGE", f"timeout must be positive, got {timeout!r}", name="RangeError")
+        scope = current_scope()  # the run this child is for: its deadline bounds the child, whatever was asked
+        if scope is not None:
+            limit = scope.bound(limit) or 0.0
+            if limit <= 0:
+                raise _spawn_error("ETIMEDOUT", command, " (the run's time limit has passed)")
         try:
             # an argv list, no shell, and the resolved absolute executable the policy checked
             proc = subprocess.Popen(
@@ -128,6 +144,16 @@ class SubprocessCommandExecutor:
             raise _spawn_error("EACCES", command) from None
         except OSError:
             raise _spawn_error("ENOENT", command) from None
+        ends = time.monotonic() + limit
+        tracked = scope.track(lambda: _kill_group(proc)) if scope is not None else None
+        try:
+            return self._collect(proc, input, limit, ends)
+        finally:
+            if scope is not None and tracked is not None:
+                scope.untrack(tracked)
+
+    def _collect(self, proc: subprocess.Popen[bytes], input: bytes | None, limit: float,
+                 ends: float) -> CommandResult:
         assert proc.stdout is not None and proc.stderr is not None
         out, err = _Capture(proc.stdout, self.max_output_bytes), _Capture(proc.stderr, self.max_output_bytes)
         out.start()
@@ -141,8 +167,13 @@ class SubprocessCommandExecutor:
             timed_out = True
             _kill_group(proc)
             proc.wait()
-        out.join()
-        err.join()
+        # The pipes close when every holder exits. A grandchild that left the process group keeps them
+        # open: wait for it only until the timeout, then stop reading and return what arrived.
+        for cap in (out, err):
+            cap.join(max(0.0, ends - time.monotonic()))
+            if cap.is_alive():
+                cap.stop.set()
+                cap.join()
         rc = proc.returncode
         sig = signal.Signals(-rc).name if rc is not None and rc < 0 else None
         return CommandResult(None if sig else rc, sig, bytes(out.data), bytes(err.data), timed_out,

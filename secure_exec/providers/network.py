@@ -14,12 +14,15 @@ from __future__ import annotations
 import ipaddress
 import socket
 import ssl
+import threading
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import httpx
 
 from secure_exec.errors import GuestError
 from secure_exec.providers.protocols import IpCheck
+from secure_exec.providers.scope import RunScope, current_scope
 from secure_exec.providers.types import Response
 
 Resolver = Callable[[str, int], Sequence[str]]
@@ -57,6 +60,57 @@ def _tls_failure(e: BaseException) -> str | None:
             return "ERR_TLS_CERT_ALTNAME_INVALID" if "hostname" in msg else "UNABLE_TO_VERIFY_LEAF_SIGNATURE"
         cur = cur.__cause__ or cur.__context__
     return None
+
+
+class _Abort:
+    """Stops one fetch from another thread: shuts its sockets down (a blocked read returns at once).
+
+    The sockets are caught through httpcore's ``trace`` hook as they connect, so even a server that
+    accepts and then never answers (or trickles a byte at a time) cannot hold the fetch past its run.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._socks: list[socket.socket] = []
+        self.aborted = False
+
+    def trace(self, name: str, info: Mapping[str, Any]) -> None:
+        if name != "connection.connect_tcp.complete":
+            return
+        stream = info.get("return_value")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if not isinstance(sock, socket.socket):
+            return
+        with self._lock:
+            self._socks.append(sock)
+            late = self.aborted
+        if late:
+            _shut(sock)
+
+    def __call__(self) -> None:
+        with self._lock:
+            self.aborted = True
+            socks = list(self._socks)
+        for sock in socks:
+            _shut(sock)
+
+
+def _shut(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # already closed
+
+
+def _budget(scope: RunScope | None, timeout: float, where: str) -> float:
+    """The fetch's timeout cut to what is left of the run (ETIMEDOUT once the run's deadline passed)."""
+    t = scope.bound(timeout) if scope is not None else timeout
+    if t is None:
+        return timeout
+    if t <= 0:
+        raise GuestError("ETIMEDOUT", f"request to {where} timed out (the run's time limit passed)",
+                         syscall="connect")
+    return t
 
 
 class HttpNetworkProvider:
@@ -133,11 +187,23 @@ class HttpNetworkProvider:
         hdrs.setdefault("accept-encoding", "identity")
         origin = (cur.scheme, cur.host, cur.port)
         redirected = False
+        scope = current_scope()
+        abort = _Abort()
+        tracked = scope.track(abort) if scope is not None else None
+        try:
+            return self._hops(cur, method, hdrs, body, check, origin, redirected, scope, abort)
+        finally:
+            if scope is not None and tracked is not None:
+                scope.untrack(tracked)
+
+    def _hops(self, cur: httpx.URL, method: str, hdrs: dict[str, str], body: bytes | None, check: IpCheck,
+              origin: tuple[str, str, int | None], redirected: bool, scope: RunScope | None,
+              abort: _Abort) -> Response:
         for _hop in range(self.max_redirects + 1):
-            resp = self._one_hop(cur, method, hdrs, body, check)
+            resp = self._one_hop(cur, method, hdrs, body, check, scope, abort)
             location = resp.headers.get("location")
             if resp.status_code not in REDIRECT_CODES or location is None:
-                return self._finish(resp, cur, redirected)
+                return self._finish(resp, cur, redirected, scope)
             resp.close()
             nxt = self._parse(cur.join(location))
             if resp.status_code == 303 or (resp.status_code in (301, 302) and method == "POST"):
@@ -151,7 +217,7 @@ class HttpNetworkProvider:
         raise GuestError("ERR_TOO_MANY_REDIRECTS", f"more than {self.max_redirects} redirects, last to {cur}")
 
     def _one_hop(self, url: httpx.URL, method: str, hdrs: dict[str, str], body: bytes | None,
-                 check: IpCheck) -> httpx.Response:
+                 check: IpCheck, scope: RunScope | None = None, abort: _Abort | None = None) -> httpx.Response:
         host = url.host
         port = url.port or (443 if url.scheme == "https" else 80)
         ips = self._resolve(host, port)
@@ -163,10 +229,12 @@ class HttpNetworkProvider:
             pinned = url.copy_with(host=ip)
             req_headers = {**hdrs, "host": url.netloc.decode("ascii")}
             client = httpx.Client(trust_env=False, follow_redirects=False, verify=self._verify,
-                                  timeout=self.timeout_s)
+                                  timeout=_budget(scope, self.timeout_s, f"{host}:{port}"))
+            ext: dict[str, Any] = {"sni_hostname": host}
+            if abort is not None:
+                ext["trace"] = abort.trace
             try:
-                req = client.build_request(method, pinned, headers=req_headers, content=body,
-                                           extensions={"sni_hostname": host})
+                req = client.build_request(method, pinned, headers=req_headers, content=body, extensions=ext)
                 resp = client.send(req, stream=True)
             except httpx.ConnectError as e:
                 client.close()
@@ -187,7 +255,8 @@ class HttpNetworkProvider:
         assert last is not None
         raise last
 
-    def _finish(self, resp: httpx.Response, url: httpx.URL, redirected: bool) -> Response:
+    def _finish(self, resp: httpx.Response, url: httpx.URL, redirected: bool,
+                scope: RunScope | None = None) -> Response:
         client = resp.extensions.get("secure_exec_client")
         try:
             declared = resp.headers.get("content-length")
@@ -196,6 +265,9 @@ class HttpNetworkProvider:
             chunks: list[bytes] = []
             total = 0
             for chunk in resp.iter_bytes():
+                if scope is not None and scope.remaining() == 0.0:
+                    raise GuestError("ETIMEDOUT", f"reading the response from {url.host} timed out "
+                                     "(the run's time limit passed)")
                 total += len(chunk)
                 if total > self.max_body_bytes:
                     raise self._too_large(url)

@@ -26,7 +26,7 @@ T = TypeVar("T")
 Stopper = Callable[[], None]
 
 MAX_WORKERS = 4
-RELEASE_GRACE_S = 1.0
+RELEASE_GRACE_S = 0.25
 """How long ``release()`` waits, in total, for the scope's threads once their work was stopped."""
 
 _current: contextvars.ContextVar[RunScope | None] = contextvars.ContextVar("secure_exec_run_scope", default=None)

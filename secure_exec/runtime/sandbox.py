@@ -154,9 +154,9 @@ def _nonblocking(provider: object) -> bool:
 def inline_capabilities(p: Providers) -> frozenset[str]:
     """Capabilities whose provider cannot block, so their ops may run on the guest's own thread."""
     out = set()
-    if p.filesystem is not None and (isinstance(p.filesystem, InMemoryFileSystem) or _nonblocking(p.filesystem)):
+    if p.filesystem is not None and (type(p.filesystem) is InMemoryFileSystem or _nonblocking(p.filesystem)):
         out.add("fs")
-    if p.env is None or isinstance(p.env, MappingEnvProvider) or _nonblocking(p.env):
+    if p.env is None or type(p.env) is MappingEnvProvider or _nonblocking(p.env):
         out.add("env")
     return frozenset(out)
 
