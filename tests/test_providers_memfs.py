@@ -6,6 +6,7 @@ import pytest
 
 from secure_exec.errors import GuestError
 from secure_exec.providers import create_in_memory_file_system
+from secure_exec.providers.inodefs import entry_cost
 from secure_exec.providers.memfs import InMemoryFileSystem
 from secure_exec.providers.protocols import FileSystemProvider
 
@@ -185,11 +186,27 @@ def test_open_fd_cap_is_emfile() -> None:
 
 
 def test_size_cap_is_enospc() -> None:
-    fs = create_in_memory_file_system(max_bytes=100)
+    fs = create_in_memory_file_system(max_bytes=100 + 2 * entry_cost("a"))
     fs.write_file("/a", b"x" * 60)
     assert err(fs.write_file, "/b", b"x" * 41).code == "ENOSPC"
     fs.unlink("/a")
     fs.write_file("/b", b"x" * 100)
+
+
+def test_names_and_link_targets_count_against_the_cap() -> None:
+    """Issue 10: 28k symlinks with long names and targets took 168 MB of host memory at max_bytes=1 MiB."""
+    fs = create_in_memory_file_system(max_bytes=2**16)
+    target = "/" + "x" * 250
+    made = 0
+    with pytest.raises(GuestError) as ei:
+        for i in range(10_000):
+            fs.symlink(target, f"/{i}_" + "n" * 200)
+            made += 1
+    assert ei.value.code == "ENOSPC"
+    assert made * (200 + 250) < 2**16 and fs.used_bytes <= 2**16
+    for e in fs.readdir("/"):
+        fs.unlink("/" + e.name)
+    assert fs.used_bytes == 0  # every name, inode and target was given back
 
 
 def test_shared_instance_across_threads() -> None:
@@ -218,4 +235,5 @@ def test_shared_instance_across_threads() -> None:
         sys.setswitchinterval(old)
     assert len(fds) == len(set(fds)) == 800
     assert len(fs.readdir("/")) == 801
-    assert fs.used_bytes == 1 + 800 * 2
+    assert fs.used_bytes == entry_cost("") * 801 + 1 + 800 * 2 + len("f") + sum(
+        len(f"r{n}-{i}") for n in range(4) for i in range(200))  # data + one entry per name, exactly

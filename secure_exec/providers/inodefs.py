@@ -45,6 +45,14 @@ MAX_ALIASES = 64
 """A file with more hard links than this is refused (EMLINK): each one is a location to decide on."""
 MAX_TREE_ENTRIES = 100_000
 """A directory rename or removal decides on every entry it moves; a larger tree is refused."""
+ENTRY_COST = 128
+"""Bytes a directory entry or an inode counts against ``max_bytes`` besides its name and data:
+names, inodes and link targets cost host memory too, so they share the quota."""
+
+
+def entry_cost(name: str, target: str = "") -> int:
+    """What one new name (and, for a symlink, its target) counts against the quota."""
+    return ENTRY_COST + len(name.encode("utf-8", "surrogatepass")) + len(target.encode("utf-8", "surrogatepass"))
 
 
 def now_ms() -> float:
@@ -97,8 +105,11 @@ class InodeStore(Protocol):
 class Loc:
     """Where a walk ended: ``name`` in directory ``parent``; ``ino`` is None if absent.
 
-    ``path`` is the canonical location as far as the path exists (the rest appended lexically),
-    ``error`` the code a strict walk would raise after the decision (a missing middle component).
+    ``path`` is the canonical location of the object, or of the component where the walk stopped
+    (a missing or non-directory middle component: ``error`` is the code a strict walk raises
+    after the decision, ``rest`` what came after it). ``passed`` are the directories a link made
+    the walk go through: each is decided too, so a link through a refused area tells nothing
+    about what is there.
     """
 
     parent: int
@@ -107,6 +118,8 @@ class Loc:
     kind: str | None
     path: str
     error: str | None = None
+    rest: tuple[str, ...] = ()
+    passed: tuple[str, ...] = ()
 
 
 @attrs.define(eq=False)
@@ -152,6 +165,7 @@ class InodeFileSystem:
         parts = deque(split_parts(path))
         stack: list[int] = [store.root]
         names: list[str] = []
+        passed: list[str] = []
         hops = 0
         if not parts:
             return Loc(store.root, "", store.root, "dir", "/")
@@ -166,8 +180,8 @@ class InodeFileSystem:
             last = not parts
             hit = store.child(cur, name)
             if hit is None:
-                full = posixpath.normpath(_join([*names, name, *parts]))
-                return Loc(cur, name, None, None, full, None if last else "ENOENT")
+                return Loc(cur, name, None, None, _join([*names, name]), None if last else "ENOENT",
+                           tuple(parts), tuple(passed))
             ino, kind = hit
             if kind == "symlink" and (follow_last or not last):
                 hops += 1
@@ -179,17 +193,18 @@ class InodeFileSystem:
                 parts.extendleft(reversed(split_parts(target)))
                 continue
             if last:
-                return Loc(cur, name, ino, kind, _join([*names, name]))
+                return Loc(cur, name, ino, kind, _join([*names, name]), passed=tuple(passed))
             if kind != "dir":
-                full = posixpath.normpath(_join([*names, name, *parts]))
-                return Loc(cur, name, None, None, full, "ENOTDIR")
+                return Loc(cur, name, None, None, _join([*names, name]), "ENOTDIR", tuple(parts), tuple(passed))
             stack.append(ino)
             names.append(name)
+            if hops and parts and parts[0] == "..":
+                passed.append(_join(names))  # entered only to leave again: decided like any place
         # the path ended on ".." or a link to a directory: we stand in stack[-1]
         ino = stack[-1]
         if ino == store.root:
-            return Loc(store.root, "", store.root, "dir", "/")
-        return Loc(stack[-2], names[-1], ino, "dir", _join(names))
+            return Loc(store.root, "", store.root, "dir", "/", passed=tuple(passed))
+        return Loc(stack[-2], names[-1], ino, "dir", _join(names), passed=tuple(passed))
 
     def _dir_path(self, ino: int) -> str:
         names: list[str] = []
@@ -221,7 +236,16 @@ class InodeFileSystem:
                 out.append(full)
         return out
 
+    def _ask(self, check: FsCheck, op: str, loc: Loc) -> None:
+        """Decide on the walk's end (and every directory a link made it pass through)."""
+        for where in loc.passed:
+            check("stat", where)
+        check(op, loc.path)
+
     def _decide(self, check: FsCheck, op: str, loc: Loc) -> None:
+        """``_ask`` at every location of the object (all hard links of a file)."""
+        for where in loc.passed:
+            check("stat", where)
         for where in self.locations(loc):
             check(op, where)
 
@@ -250,6 +274,11 @@ class InodeFileSystem:
         if new_size > old and self._s.used_bytes() + (new_size - old) > self.max_bytes:
             raise fs_error("ENOSPC", syscall, path)
 
+    def _room(self, cost: int, syscall: str, path: str) -> None:
+        """Refuse a new name before it exists when it would not fit in the quota."""
+        if self._s.used_bytes() + cost > self.max_bytes:
+            raise fs_error("ENOSPC", syscall, path)
+
     def _new(self, kind: str, mode: int, target: str = "") -> int:
         return self._s.create(kind, (mode & 0o7777) | TYPE_BITS[kind], self._uid, self._gid, target)
 
@@ -269,12 +298,13 @@ class InodeFileSystem:
 
     def resolve(self, path: str, *, follow_last: bool = True) -> str:
         with self._s.transaction():
-            return self._walk(path, "resolve", follow_last=follow_last).path
+            loc = self._walk(path, "resolve", follow_last=follow_last)
+            return posixpath.normpath("/".join([loc.path, *loc.rest])) if loc.rest else loc.path
 
     def realpath(self, path: str, *, check: FsCheck = no_check) -> str:
         with self._s.transaction():
             loc = self._walk(path, "realpath")
-            check("stat", loc.path)
+            self._ask(check, "stat", loc)
             self._found(loc, "realpath", path)
             return loc.path
 
@@ -286,14 +316,14 @@ class InodeFileSystem:
                 if check is no_check:
                     return False
                 raise  # a guest's question: the bridge decides on the lexical path, then answers
-            check("exists", loc.path)
+            self._decide(check, "exists", loc)
             return loc.ino is not None and loc.error is None
 
     def stat(self, path: str, *, follow: bool = True, check: FsCheck = no_check) -> StatResult:
         syscall = "stat" if follow else "lstat"
         with self._s.transaction():
             loc = self._walk(path, syscall, follow_last=follow)
-            check("stat", loc.path)
+            self._decide(check, "stat", loc)
             return self._stat(self._found(loc, syscall, path))
 
     def _stat(self, ino: int) -> StatResult:
@@ -305,7 +335,7 @@ class InodeFileSystem:
     def readdir(self, path: str, *, check: FsCheck = no_check) -> list[DirEntry]:
         with self._s.transaction():
             loc = self._walk(path, "scandir")
-            check("readdir", loc.path)
+            self._ask(check, "readdir", loc)
             ino = self._found(loc, "scandir", path)
             if loc.kind != "dir":
                 raise fs_error("ENOTDIR", "scandir", path)
@@ -315,7 +345,7 @@ class InodeFileSystem:
     def readlink(self, path: str, *, check: FsCheck = no_check) -> str:
         with self._s.transaction():
             loc = self._walk(path, "readlink", follow_last=False)
-            check("readlink", loc.path)
+            self._ask(check, "readlink", loc)
             ino = self._found(loc, "readlink", path)
             if loc.kind != "symlink":
                 raise fs_error("EINVAL", "readlink", path)
@@ -346,6 +376,7 @@ class InodeFileSystem:
                 raise fs_error("EISDIR", syscall, path, dest)
             return loc.ino
         parent = self._parent_for_create(loc, syscall, path, dest)
+        self._room(entry_cost(loc.name), syscall, path)
         ino = self._new("file", mode)
         self._s.attach(parent, loc.name, ino)
         self._touch(parent)
@@ -384,6 +415,8 @@ class InodeFileSystem:
             d = self._walk(dst, "copyfile")  # the destination as it will be opened: links followed
             self._decide(check, "write", d)
             sino = self._found(s, "copyfile", src, dst)
+            if d.error is not None:  # the kernel opens the destination before it finds the source is a folder
+                raise fs_error(d.error, "copyfile", src, dst)
             sm = self._s.meta(sino)
             if sm.kind == "dir":
                 raise fs_error("EISDIR", "copyfile", src, dst)
@@ -406,28 +439,23 @@ class InodeFileSystem:
         """
         with self._s.transaction():
             loc = self._walk(path, "mkdir")
-            check("mkdir", loc.path)
-            if not recursive:
-                if loc.ino is not None and loc.error is None:
-                    raise fs_error("EEXIST", "mkdir", path)
-                parent = self._parent_for_create(loc, "mkdir", path)
-                self._mkdir_in(parent, loc.name, mode)
-                return loc.path
-            if loc.error is None:
-                if loc.ino is not None:
-                    if loc.kind != "dir":
-                        raise fs_error("EEXIST", "mkdir", path)
+            if loc.error == "ENOTDIR" or (loc.error is not None and not recursive) or ".." in loc.rest:
+                self._ask(check, "mkdir", loc)
+                raise fs_error(loc.error or "ENOENT", "mkdir", path)
+            todo = (loc.name, *loc.rest) if loc.ino is None else ()
+            target = _join([*split_parts(loc.path), *loc.rest])
+            for where in loc.passed:
+                check("stat", where)
+            check("mkdir", target)  # the directory asked for, then every one created on the way
+            if loc.ino is not None:
+                if recursive and loc.kind == "dir":
                     return None
-                parent = self._parent_for_create(loc, "mkdir", path)
-                self._mkdir_in(parent, loc.name, mode)
-                return loc.path
-            if loc.error == "ENOTDIR":
+                raise fs_error("EEXIST", "mkdir", path)
+            parent = self._parent_for_create(loc, "mkdir", path) if loc.error is None else loc.parent
+            if self._s.meta(parent).kind != "dir":
                 raise fs_error("ENOTDIR", "mkdir", path)
-            # loc.parent exists; create every remaining component beneath it
-            rest = split_parts(loc.path)
-            base = split_parts(self._dir_path(loc.parent))
-            todo = rest[len(base):]
-            parent, first = loc.parent, None
+            base = split_parts(loc.path)[:-1]
+            first = None
             for i, name in enumerate(todo):
                 where = _join([*base, *todo[:i + 1]])
                 check("mkdir", where)
@@ -436,6 +464,7 @@ class InodeFileSystem:
             return first
 
     def _mkdir_in(self, parent: int, name: str, mode: int) -> int:
+        self._room(entry_cost(name), "mkdir", name)
         ino = self._new("dir", mode)
         self._s.attach(parent, name, ino)
         self._touch(parent)
@@ -444,7 +473,7 @@ class InodeFileSystem:
     def rmdir(self, path: str, *, check: FsCheck = no_check) -> None:
         with self._s.transaction():
             loc = self._walk(path, "rmdir", follow_last=False)
-            check("rm", loc.path)
+            self._ask(check, "rm", loc)
             ino = self._found(loc, "rmdir", path)
             if loc.kind != "dir":
                 raise fs_error("ENOTDIR", "rmdir", path)
@@ -457,7 +486,7 @@ class InodeFileSystem:
     def unlink(self, path: str, *, check: FsCheck = no_check) -> None:
         with self._s.transaction():
             loc = self._walk(path, "unlink", follow_last=False)
-            check("rm", loc.path)
+            self._ask(check, "rm", loc)
             ino = self._found(loc, "unlink", path)
             if loc.kind == "dir":
                 raise fs_error("EISDIR", "unlink", path)
@@ -486,7 +515,7 @@ class InodeFileSystem:
                 if force and e.code == "ENOENT":
                     return
                 raise
-            check("rm", loc.path)
+            self._ask(check, "rm", loc)
             if loc.ino is None or loc.error is not None:
                 if force and (loc.error or "ENOENT") in ("ENOENT", "ENOTDIR"):
                     return
@@ -514,9 +543,10 @@ class InodeFileSystem:
             d = self._walk(dst, "rename", follow_last=False)
             # a move reads the object at its old place and writes it at the new one: decide both,
             # and for a directory every entry it carries, at both places
-            check("rename", s.path)
+            self._ask(check, "rename", s)
             check("read", s.path)
-            check("rename", d.path)
+            self._ask(check, "rename", d)
+            check("write", d.path)  # what may be replaced there
             if s.error is not None:
                 raise fs_error(s.error, "rename", src, dst)
             if d.error is not None:
@@ -551,6 +581,8 @@ class InodeFileSystem:
                     check("rename", new)
             if d.ino is not None:
                 self._unlink_entry(d.parent, d.name, d.ino)
+            self._room(max(0, len(d.name.encode("utf-8", "surrogatepass")) - len(s.name.encode("utf-8", "surrogatepass"))),
+                       "rename", dst)
             self._s.attach(d.parent, d.name, ino)
             self._s.detach(s.parent, s.name)
             self._touch(s.parent)
@@ -564,18 +596,19 @@ class InodeFileSystem:
             raise fs_error("EINVAL", "symlink", path)
         with self._s.transaction():
             loc = self._walk(path, "symlink", follow_last=False)
-            check("symlink", loc.path)
+            self._ask(check, "symlink", loc)
             # where the link leads today, from where it really is (uses decide again on every open)
             base = loc.path.rsplit("/", 1)[0] or "/"
             try:
                 aim = self._walk(target if target.startswith("/") else base.rstrip("/") + "/" + target, "symlink")
-                check("symlink", aim.path)
+                self._ask(check, "symlink", aim)
             except GuestError as e:
                 if e.code != "ELOOP":
                     raise
             if loc.ino is not None and loc.error is None:
                 raise fs_error("EEXIST", "symlink", target, path)
             parent = self._parent_for_create(loc, "symlink", path)
+            self._room(entry_cost(loc.name, target), "symlink", path)
             self._s.attach(parent, loc.name, self._new("symlink", 0o777, target))
             self._touch(parent)
 
@@ -586,7 +619,8 @@ class InodeFileSystem:
             self._decide(check, "link", s)
             self._decide(check, "read", s)  # a second name must not outlive a read denial of the first
             d = self._walk(new, "link", follow_last=False)
-            check("link", d.path)
+            self._ask(check, "link", d)
+            check("write", d.path)
             ino = self._found(s, "link", existing, new)
             if d.error is not None:
                 raise fs_error(d.error, "link", existing, new)
@@ -597,6 +631,7 @@ class InodeFileSystem:
             if len(self._s.links(ino)) >= MAX_ALIASES:
                 raise fs_error("EMLINK", "link", existing, new, detail="too many links")
             parent = self._parent_for_create(d, "link", existing, new)
+            self._room(entry_cost(d.name), "link", new)
             self._s.attach(parent, d.name, ino)
             self._s.set_meta(ino, ctime_ms=now_ms())
             self._touch(parent)

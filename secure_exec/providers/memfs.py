@@ -17,7 +17,7 @@ from contextlib import contextmanager
 import attrs
 
 from secure_exec.providers.fsutil import DEFAULT_MAX_OPEN_FDS, fs_error
-from secure_exec.providers.inodefs import InodeFileSystem, Meta, now_ms
+from secure_exec.providers.inodefs import InodeFileSystem, Meta, entry_cost, now_ms
 
 
 @attrs.define(eq=False)
@@ -80,12 +80,14 @@ class MemoryStore:
     def create(self, kind: str, mode: int, uid: int, gid: int, target: str = "") -> int:
         ino = next(self._inos)
         self._nodes[ino] = _Inode(kind, mode, uid, gid, target)
+        self._used += entry_cost("", target)  # the inode itself, and a link's target
         return ino
 
     def attach(self, dir_ino: int, name: str, ino: int) -> None:
         d, n = self._nodes[dir_ino], self._nodes[ino]
         d.entries[name] = ino
         n.links.append((dir_ino, name))
+        self._used += len(name.encode("utf-8", "surrogatepass"))
         if n.kind == "dir":
             d.subdirs += 1
 
@@ -94,13 +96,14 @@ class MemoryStore:
         ino = d.entries.pop(name)
         n = self._nodes[ino]
         n.links.remove((dir_ino, name))
+        self._used -= len(name.encode("utf-8", "surrogatepass"))
         if n.kind == "dir":
             d.subdirs -= 1
 
     def free(self, ino: int) -> None:
         n = self._nodes.pop(ino, None)
         if n is not None:
-            self._used -= len(n.data)
+            self._used -= len(n.data) + entry_cost("", n.target)
 
     def read(self, ino: int, offset: int, length: int) -> bytes:
         return bytes(self._nodes[ino].data[offset:offset + length])

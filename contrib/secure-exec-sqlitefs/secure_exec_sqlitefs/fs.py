@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from secure_exec.providers.fsutil import DEFAULT_MAX_OPEN_FDS, fs_error
-from secure_exec.providers.inodefs import InodeFileSystem, Meta, now_ms
+from secure_exec.providers.inodefs import ENTRY_COST, InodeFileSystem, Meta, entry_cost, now_ms
 
 ROOT_INO = 1
 _SCHEMA = """
@@ -47,7 +47,12 @@ class SqliteStore:
             t = now_ms()
             self._db.execute("INSERT INTO inodes (ino, kind, mode, nlink, atime, mtime, ctime, birthtime) "
                              "VALUES (?, 'dir', ?, 2, ?, ?, ?, ?)", (ROOT_INO, 0o040755, t, t, t, t))
-        self._used = int(self._db.execute("SELECT COALESCE(SUM(length(data)), 0) FROM inodes").fetchone()[0])
+        # file data, plus what names, inodes and link targets cost (the core's quota counts them too)
+        self._used = int(self._db.execute(
+            "SELECT COALESCE(SUM(length(data) + length(CAST(target AS BLOB))), 0) + (COUNT(*) - 1) * ? "
+            "FROM inodes", (ENTRY_COST,)).fetchone()[0])
+        self._used += int(self._db.execute("SELECT COALESCE(SUM(length(CAST(name AS BLOB))), 0) FROM dirents")
+                          .fetchone()[0])
 
     def close(self) -> None:
         self._db.close()
@@ -115,28 +120,31 @@ class SqliteStore:
                                "birthtime) VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?, ?)",
                                (kind, mode, uid, gid, target, t, t, t, t))
         assert cur.lastrowid is not None
+        self._used += entry_cost("", target)
         return int(cur.lastrowid)
 
     def attach(self, dir_ino: int, name: str, ino: int) -> None:
         self._db.execute("INSERT INTO dirents (parent, name, ino) VALUES (?, ?, ?)", (dir_ino, name, ino))
         self._db.execute("UPDATE inodes SET nlink = nlink + 1 WHERE ino = ?", (ino,))
+        self._used += len(name.encode("utf-8", "surrogatepass"))
 
     def detach(self, dir_ino: int, name: str) -> None:
         row = self._db.execute("SELECT ino FROM dirents WHERE parent = ? AND name = ?", (dir_ino, name)).fetchone()
         self._db.execute("DELETE FROM dirents WHERE parent = ? AND name = ?", (dir_ino, name))
         if row is not None:
             self._db.execute("UPDATE inodes SET nlink = nlink - 1 WHERE ino = ?", (row[0],))
+            self._used -= len(name.encode("utf-8", "surrogatepass"))
 
     def free(self, ino: int) -> None:
         if ino == ROOT_INO:
             return
-        row = self._db.execute("SELECT length(data) FROM inodes WHERE ino = ?", (ino,)).fetchone()
+        row = self._db.execute("SELECT length(data), target FROM inodes WHERE ino = ?", (ino,)).fetchone()
         if row is not None:
-            self._used -= int(row[0])
+            self._used -= int(row[0]) + entry_cost("", str(row[1]))
             self._db.execute("DELETE FROM inodes WHERE ino = ?", (ino,))
 
-    def _data(self, ino: int) -> bytes:
-        return bytes(self._db.execute("SELECT data FROM inodes WHERE ino = ?", (ino,)).fetchone()[0])
+    def _size(self, ino: int) -> int:
+        return int(self._db.execute("SELECT length(data) FROM inodes WHERE ino = ?", (ino,)).fetchone()[0])
 
     def read(self, ino: int, offset: int, length: int) -> bytes:
         row = self._db.execute("SELECT substr(data, ?, ?) FROM inodes WHERE ino = ?",
@@ -144,17 +152,32 @@ class SqliteStore:
         return bytes(row[0]) if row and row[0] is not None else b""
 
     def write(self, ino: int, offset: int, data: bytes) -> None:
-        buf = self._data(ino)
-        old = len(buf)
-        new = buf[:offset].ljust(offset, b"\0") + data + buf[offset + len(data):]
-        self._db.execute("UPDATE inodes SET data = ? WHERE ino = ?", (new, ino))
-        self._used += len(new) - old
+        """In place through SQLite's blob I/O: a small write costs its own size, not the file's."""
+        end = offset + len(data)
+        if end > self._size(ino):
+            self.resize(ino, end)
+        if data:
+            with self._db.blobopen("inodes", "data", ino) as blob:
+                blob.seek(offset)
+                blob.write(data)
 
     def resize(self, ino: int, size: int) -> None:
-        buf = self._data(ino)
-        new = buf[:size].ljust(size, b"\0")
-        self._db.execute("UPDATE inodes SET data = ? WHERE ino = ?", (new, ino))
-        self._used += len(new) - len(buf)
+        old = self._size(ino)
+        if size < old:
+            self._db.execute("UPDATE inodes SET data = substr(data, 1, ?) WHERE ino = ?", (size, ino))
+        elif size > old:
+            # grown through a scratch row, copied in 1 MiB pieces: never the whole file in Python
+            # (SQLite's || would turn the blob into text)
+            self._db.execute("CREATE TEMP TABLE IF NOT EXISTS grow (id INTEGER PRIMARY KEY, data BLOB)")
+            self._db.execute("INSERT OR REPLACE INTO grow (id, data) VALUES (1, zeroblob(?))", (size,))
+            with self._db.blobopen("inodes", "data", ino, readonly=True) as src, \
+                    self._db.blobopen("grow", "data", 1, name="temp") as dst:
+                while piece := src.read(1 << 20):
+                    dst.write(piece)
+            self._db.execute("UPDATE inodes SET data = (SELECT data FROM temp.grow WHERE id = 1) WHERE ino = ?",
+                             (ino,))
+            self._db.execute("DELETE FROM temp.grow")
+        self._used += size - old
 
     def set_meta(self, ino: int, **fields: float | int) -> None:
         cols = []
