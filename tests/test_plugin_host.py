@@ -279,3 +279,75 @@ def test_env_writes_do_not_leak_between_runs() -> None:
     rt.exec('process.env.B = "2"; console.log(process.env.A, process.env.B)', on_stdio=out.append)
     rt.exec("console.log(process.env.A, process.env.B)", on_stdio=out.append)
     assert [e.data for e in out] == ["1 2\n", "1 undefined\n"]
+
+
+# ----------------------------------------------------------------------------- exactly what it asked for
+
+PROBE = """import fs from "node:fs";
+export function read(p) { try { return fs.readFileSync(p, "utf8"); } catch (e) { return e.code; } }
+export function env() { return process.env.SECRET ?? "absent"; }
+"""
+WIDE_GRANT = se.Policy(permissions=se.allow_all, name="wide")
+
+
+def _probe(tmp_path: Path, manifest_extra: str = "", files: dict[str, str] | None = None) -> Path:
+    d = tmp_path / "probe"
+    d.mkdir()
+    (d / "main.mjs").write_text(PROBE)
+    for name, text in (files or {}).items():
+        (d / name).parent.mkdir(parents=True, exist_ok=True)
+        (d / name).write_text(text)
+    (d / "secure-exec-plugin.toml").write_text('[plugin]\nid = "probe"\nversion = "1"\nentry = "main.mjs"\n'
+                                               + manifest_extra)
+    return d
+
+
+NETWORK_ONLY = """[[permissions]]
+capability = "network"
+effect = "allow"
+ops = ["fetch"]
+urls = ["https://example.test"]
+"""
+
+
+@pytest.mark.parametrize("extra", ["", NETWORK_ONLY], ids=["requests-nothing", "requests-only-network"])
+def test_capabilities_the_manifest_does_not_mention_are_denied(host: PluginHost, tmp_path: Path, fs: Any,
+                                                               extra: str) -> None:
+    p = host.load_plugin(_probe(tmp_path, extra), policy=WIDE_GRANT, filesystem=fs, env={"SECRET": "s3"})
+    assert p.call("read", "/data/a.txt") == "EACCES"  # the host granted all fs; the plugin asked for none
+    assert p.call("env") == "absent"
+
+
+def test_hidden_files_are_neither_digested_nor_loadable(host: PluginHost, tmp_path: Path) -> None:
+    d = _probe(tmp_path, files={".hidden.mjs": "export const x = 1;"})
+    (d / "main.mjs").write_text(PROBE + "export async function hidden() {\n"
+                                '  try { return (await import("./.hidden.mjs")).x; } catch (e) { return e.code; }\n}\n')
+    p = host.load_plugin(d, policy=WIDE_GRANT, pinned_digest=plugin_digest(d))
+    assert p.call("hidden") != 1
+    (d / "secure-exec-plugin.toml").write_text('[plugin]\nid = "probe"\nversion = "1"\nentry = ".hidden.mjs"\n')
+    with pytest.raises(se.ConfigError, match="hidden"):
+        host.load_plugin(d, policy=WIDE_GRANT)
+
+
+def test_a_file_changed_after_load_never_runs(host: PluginHost, tmp_path: Path) -> None:
+    d = _probe(tmp_path, files={"lib.mjs": "export const who = 'original';"})
+    (d / "main.mjs").write_text(PROBE + "export async function who() { return (await import('./lib.mjs')).who; }\n")
+    p = host.load_plugin(d, policy=WIDE_GRANT, pinned_digest=plugin_digest(d))
+    (d / "lib.mjs").write_text("export const who = 'swapped';")  # after load, before the first import
+    assert p.call("who") == "original"
+
+
+def test_plugin_calls_are_audited_with_a_call_id_on_every_access(tmp_path: Path, fs: Any) -> None:
+    audit = se.AuditLog.null()
+    extra = '[[permissions]]\ncapability = "fs"\neffect = "allow"\nops = ["read"]\npaths = ["/data/**"]\n'
+    with PluginHost(audit_log=audit) as h:
+        p = h.load_plugin(_probe(tmp_path, extra), policy=WIDE_GRANT, filesystem=fs)
+        assert p.call("read", "/data/a.txt") == "A"
+        assert p.call("read", "/data/a.txt") == "A"
+    assert audit.memory is not None
+    evs = [dict(e) for e in audit.memory.events]
+    calls = [e for e in evs if e["event"] == "plugin.call"]
+    assert [e["status"] for e in calls] == ["ok", "ok"] and calls[0]["call_id"] != calls[1]["call_id"]
+    for c in calls:
+        accesses = [e for e in evs if e.get("capability") == "fs" and e.get("call_id") == c["call_id"]]
+        assert accesses, "every access carries the call_id of the call that made it"

@@ -5,8 +5,9 @@ digest differs), turn the permissions it requests into policy rules, and check t
 host's grant. A request wider than the grant is put to the ``secure_exec_approve_permission`` hook
 (first answer wins; no answer denies) and otherwise refused with ``PermissionDenied``, unless the
 grant is audit-only, in which case the excess is recorded and allowed. The plugin then runs under
-the grant narrowed to what it requested: it gets no more than it asked for, and never more than the
-host granted.
+the intersection of the grant and its request, capability by capability: a capability its manifest
+asks nothing of is denied outright (even when the host granted it), so it gets no more than it
+asked for, and never more than the host granted.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from secure_exec.errors import ConfigError, PermissionDenied
 from secure_exec.host.hostfns import HostFunctionTable
 from secure_exec.host.manifest import PluginManifest, load_manifest, plugin_snapshot
 from secure_exec.host.plugin import PluginInstance, granted_functions
-from secure_exec.policy import Policy, Rule, rule_from_mapping
+from secure_exec.policy import Decision, Policy, Rule, rule_from_mapping
+from secure_exec.policy.rules import CAPABILITIES
 from secure_exec.providers.manager import approve_permission, create_plugin_manager
 from secure_exec.providers.protocols import CommandExecutor, FileSystemProvider, NetworkProvider
 from secure_exec.runtime.config import OsConfig, ProcessConfig, StdioEvent
@@ -34,6 +36,21 @@ from secure_exec.runtime.node_runtime import NodeRuntime
 def _requested_rules(m: PluginManifest) -> list[Rule]:
     return [rule_from_mapping(t, f"plugin {m.id!r} permissions[{i}]", source=f"plugin:{m.id}")
             for i, t in enumerate(m.requested_rules)]
+
+
+def _not_requested(capability: str) -> Callable[[Any], Decision]:
+    def check(request: Any) -> Decision:
+        return Decision(False, f"the plugin's manifest requests no {capability} access")
+
+    check.__name__ = f"not_requested_{capability}"
+    return check
+
+
+def _unrequested_denials(requested: Sequence[Rule]) -> dict[str, Callable[[Any], Decision]]:
+    """A deny check for every capability the manifest asks no access to (a plain narrow() would let
+    the layer inherit the host's grant for a capability it does not mention)."""
+    asked = {r.capability for r in requested if r.effect == "allow"}
+    return {c: _not_requested(c) for c in sorted(CAPABILITIES) if c not in asked}
 
 
 class PluginHost:
@@ -54,9 +71,10 @@ class PluginHost:
 
     def _effective_policy(self, m: PluginManifest, grant: Policy, ctx: AuditContext) -> Policy:
         requested = _requested_rules(m)
+        denials = _unrequested_denials(requested)
         base = with_hook_rules(grant, self.pm, m.id)
         try:
-            return base.narrow(rules=requested, name=f"plugin:{m.id}")
+            return base.narrow(rules=requested, permissions=denials, name=f"plugin:{m.id}")
         except ConfigError as first:
             approved: list[Rule] = []
             refused: list[tuple[Rule, str]] = []
@@ -81,7 +99,7 @@ class PluginHost:
                 self.audit_log.lifecycle("permission.escalation", ctx, reason=why, rule=rule.canonical(),
                                          enforced=False)
             widened = base.extend(rules=approved + [r for r, _ in refused])
-            return widened.narrow(rules=requested, name=f"plugin:{m.id}")
+            return widened.narrow(rules=requested, permissions=denials, name=f"plugin:{m.id}")
 
     def load_plugin(
         self,
