@@ -438,3 +438,122 @@ def test_sqlite_small_writes_cost_their_own_size(tmp_path: Path) -> None:
     fs.close(fd)
     assert peak < 2**20  # host (Python) memory for five 1-byte writes, not the 32 MiB file
     assert fs.read_file("/big")[:6] == b"xxxxx\0"
+
+
+# ---- from the adversarial review of the contract ------------------------------------------------
+
+def test_a_link_through_a_refused_area_is_no_existence_oracle(anyfs: Any) -> None:
+    anyfs.mkdir("/secret/dir", recursive=True)
+    anyfs.write_file("/secret/file.txt", "x")
+    anyfs.write_file("/workspace/t", "t")
+    for n in ("dir", "file.txt", "nothere"):  # planted (a checked-out repository)
+        anyfs.symlink(f"/secret/{n}/../../workspace/t", f"/workspace/p-{n}")
+    run = _run(anyfs)
+    r = run.exec('const fs = require("fs"); const made = [], used = [];'
+                 'for (const n of ["dir", "file.txt", "nothere"]) {'
+                 '  try { fs.symlinkSync(`/secret/${n}/../../workspace/t`, "/workspace/" + n); made.push("OK") }'
+                 '  catch (e) { made.push(e.code) }'
+                 '  try { fs.statSync("/workspace/p-" + n); used.push("OK") } catch (e) { used.push(e.code) } }'
+                 'console.log(made.join(" ")); console.log(used.join(" "))')
+    assert r.code == 0, r.error_message
+    made, used = run.stdout.splitlines()
+    assert made.split() == ["EACCES"] * 3
+    assert used.split() == ["EACCES"] * 3
+
+
+def test_host_mkdir_p_decides_on_every_folder_it_creates(tmp_path: Path) -> None:
+    host = se.HostFileSystem(tmp_path)
+    host.mkdir("/data")
+    try:
+        run = _run(host, {"fs": lambda r: se.Decision(allow=r.path.startswith("/data") and r.path != "/data/.git")})
+        assert last(run, 'fs.mkdirSync("/data/.git/hooks", {recursive: true})') == "EACCES"
+    finally:
+        host.close_all()
+    assert not (tmp_path / "data" / ".git").exists()
+
+
+def test_host_append_descriptor_cannot_pass_the_size_caps(tmp_path: Path) -> None:
+    (tmp_path / "workspace").mkdir()
+    host = se.HostFileSystem(tmp_path, max_file_bytes=1000, max_bytes=2000)
+    try:
+        run = _run(host)
+        out = last(run, 'const fd = fs.openSync("/workspace/a", "a"), b = Buffer.alloc(900);'
+                        'for (let i = 0; i < 20; i++) fs.writeSync(fd, b, 0, 900, 0)')
+    finally:
+        host.close_all()
+    assert out == "EFBIG"
+    assert (tmp_path / "workspace" / "a").stat().st_size == 900
+
+
+def test_host_chmod_sets_no_set_id_bits_and_chown_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "workspace").mkdir()
+    host = se.HostFileSystem(tmp_path)
+    try:
+        run = _run(host)
+        r = run.exec('const fs = require("fs"); fs.writeFileSync("/workspace/x", "#!/bin/sh");'
+                     'fs.chmodSync("/workspace/x", 0o6755); let c;'
+                     'try { fs.chownSync("/workspace/x", 4242, 4242) } catch (e) { c = e.code } console.log(c)')
+    finally:
+        host.close_all()
+    assert r.code == 0, r.error_message
+    mode = (tmp_path / "workspace" / "x").stat().st_mode
+    assert mode & 0o7777 == 0o755
+    assert run.stdout.strip() == "EPERM" and (tmp_path / "workspace" / "x").stat().st_uid != 4242
+
+
+def test_two_sandboxes_cannot_move_a_folder_between_a_decision_and_its_act(tmp_path: Path) -> None:
+    """A renames /data/x <-> /data/sub; B writes /data/x/secret. /data/sub/secret is write-denied for both."""
+    (tmp_path / "data" / "x").mkdir(parents=True)
+    host = se.HostFileSystem(tmp_path)
+
+    def policy() -> se.Policy:
+        from secure_exec.policy.requests import FS_WRITE_OPS
+        return se.Policy(rules=[Rule("fs", "deny", id="s", ops=sorted(FS_WRITE_OPS), paths=["/data/sub/secret"]),
+                                Rule("fs", "allow", id="d", paths=["/data/**", "/data"])])
+
+    mover, writer = _run(host, policy=policy(), time_limit=120), _run(host, policy=policy(), time_limit=120)
+    done: dict[str, Any] = {}
+
+    def move() -> None:
+        done["m"] = mover.exec('const fs = require("fs"); for (let i = 0; i < 5000; i++) {'
+                               ' try { fs.renameSync("/data/x", "/data/sub") } catch (e) {}'
+                               ' try { fs.renameSync("/data/sub", "/data/x") } catch (e) {} }')
+
+    t = threading.Thread(target=move)
+    t.start()
+    try:
+        r = writer.exec(f'const fs = require("fs"); for (let i = 0; i < {ATTEMPTS}; i++) {{'
+                        f' try {{ fs.writeFileSync("/data/x/secret", "forged"); fs.unlinkSync("/data/x/secret") }}'
+                        f' catch (e) {{}} }}')
+    finally:
+        t.join()
+        host.close_all()
+    assert r.code == 0 and done["m"].code == 0
+    assert not (tmp_path / "data" / "sub" / "secret").exists()
+    left = tmp_path / "data" / "x" / "secret"
+    assert not left.exists() or left.read_text() == "forged"
+
+
+def test_one_host_walk_holds_only_its_current_chain_of_descriptors(tmp_path: Path) -> None:
+    import resource
+
+    (tmp_path / "workspace").mkdir()
+    deep = tmp_path / "workspace" / Path(*(["d"] * 150))
+    deep.mkdir(parents=True)
+    (tmp_path / "workspace" / "t").write_text("end")
+    hop = "d/" * 150 + "../" * 150
+    for i in range(8):  # each link goes 150 folders down and back up, then on to the next link
+        os.symlink(hop + (f"L{i + 1}" if i < 7 else "t"), tmp_path / "workspace" / f"L{i}")
+    host = se.HostFileSystem(tmp_path)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    try:
+        run = _run(host)
+        run.exec("1")  # the engine and its threads are up before the limit is lowered
+        in_use = len(os.listdir("/proc/self/fd"))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (in_use + 400, hard))  # 8 x 150 held at once would not fit
+        r = run.exec('console.log(require("fs").readFileSync("/workspace/L0", "utf8"))')
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+        host.close_all()
+    assert r.code == 0, r.error_message
+    assert run.stdout.strip().splitlines()[-1] == "end"

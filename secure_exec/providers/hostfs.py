@@ -17,13 +17,15 @@ never opened: a FIFO would block the host thread and a device is not data.
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import posixpath
 import stat as st
 import threading
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any, TypeVar
 
 import attrs
 
@@ -62,6 +64,28 @@ def _os_error(e: OSError, syscall: str, path: str, dest: str | None = None) -> G
     return fs_error(code if code in _KNOWN else "EIO", syscall, path, dest)
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _locked(method: F) -> F:
+    """Hold the provider's lock for the whole call: walk, decision and act are one step for every
+    other sandbox using this provider (the kernel cannot hold a rename back for us)."""
+
+    @functools.wraps(method)
+    def run(self: HostFileSystem, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return run  # type: ignore[return-value]
+
+
+def _ask(check: FsCheck, op: str, t: _Target) -> None:
+    """Decide on the walk's end, and on every folder a link made it pass through."""
+    for where in t.passed:
+        check("stat", where)
+    check(op, t.path)
+
+
 def _kind(mode: int) -> str:
     if st.S_ISREG(mode):
         return "file"
@@ -84,9 +108,11 @@ class Mount:
 class _Target:
     """Where a walk ended: ``name`` inside the directory ``dir_fd`` (``"."`` for a mount root).
 
-    ``path`` is the canonical guest location (as far as the path exists, the rest appended
-    lexically); ``error`` is the code a strict walk gives, raised only after the decision;
-    ``rest`` the components below a missing one (what ``mkdir -p`` creates).
+    ``path`` is the canonical guest location of the object, or of the component where the walk
+    stopped; ``error`` is the code a strict walk gives there, raised only after the decision;
+    ``rest`` the components after it (what ``mkdir -p`` creates); ``passed`` the folders a link
+    made the walk enter only to leave again (decided too: a link through a refused area tells
+    nothing about what is there).
     """
 
     dir_fd: int
@@ -96,6 +122,7 @@ class _Target:
     lstat: os.stat_result | None
     error: str | None = None
     rest: tuple[str, ...] = ()
+    passed: tuple[str, ...] = ()
 
 
 @attrs.define(eq=False)
@@ -104,6 +131,7 @@ class _Handle:
     path: str
     readable: bool
     writable: bool
+    append: bool = False
 
 
 class HostFileSystem:
@@ -111,13 +139,18 @@ class HostFileSystem:
 
     ``max_file_bytes`` bounds every file's size (a write at a far offset or a truncate beyond it
     is ``EFBIG`` before the kernel allocates anything, sparse or not); ``max_bytes``, if given,
-    bounds the bytes this provider may add in all (``ENOSPC``).
+    bounds the bytes this provider may add in all (``ENOSPC``). ``chmod`` never sets the setuid or
+    setgid bits, and ``chown`` is refused (``EPERM``) unless ``allow_chown`` (a guest must not
+    make set-id programs or give files away on the host).
+
+    Every operation holds the provider's lock from its walk to its act, so sandboxes that share
+    one ``HostFileSystem`` cannot rename a folder between another's decision and its act.
     """
 
     def __init__(self, root: str | os.PathLike[str], *, read_only: bool = False,
                  mounts: Mapping[str, Mount | str] | None = None, allow_hardlinks: bool = False,
                  max_open_fds: int = DEFAULT_MAX_OPEN_FDS, max_file_bytes: int = MAX_FILE_BYTES,
-                 max_bytes: int | None = None) -> None:
+                 max_bytes: int | None = None, allow_chown: bool = False) -> None:
         table: dict[str, Mount] = {"/": Mount(os.fspath(root), read_only)}
         for point, m in (mounts or {}).items():
             if not isinstance(point, str) or not point.startswith("/") or posixpath.normpath(point) != point:
@@ -137,7 +170,8 @@ class HostFileSystem:
         self.max_file_bytes = max_file_bytes
         self.max_bytes = max_bytes
         self._grown = 0
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # one decision and its act are atomic for sandboxes sharing this provider
+        self.allow_chown = allow_chown
 
     def __enter__(self) -> HostFileSystem:
         return self
@@ -156,7 +190,8 @@ class HostFileSystem:
     # ---- the walk --------------------------------------------------------------------------
 
     @contextmanager
-    def _walk(self, path: str, syscall: str, *, follow_last: bool = True) -> Iterator[_Target]:
+    def _walk(self, path: str, syscall: str, *, follow_last: bool = True, via_link: bool = False,
+              ) -> Iterator[_Target]:
         """Walk once, holding a descriptor of every directory on the way (closed on exit).
 
         Never raises for a missing or non-directory component: the caller decides on
@@ -166,17 +201,25 @@ class HostFileSystem:
         check_path(path, syscall)
         opened: list[int] = []
         try:
-            yield self._do_walk(path, syscall, follow_last, opened)
+            yield self._do_walk(path, syscall, follow_last, opened, via_link)
         finally:
             for fd in opened:
                 os.close(fd)
 
-    def _do_walk(self, path: str, syscall: str, follow_last: bool, opened: list[int]) -> _Target:
+    def _do_walk(self, path: str, syscall: str, follow_last: bool, opened: list[int], via_link: bool = False,
+                 ) -> _Target:
         parts = deque(split_parts(path))
         names: list[str] = []
         fds: list[int] = [self._mount_fds["/"]]
         mounts: list[str] = ["/"]
-        hops = 0
+        passed: list[str] = []
+        hops = 1 if via_link else 0  # a link's target text may go through places the guest never named
+
+        def drop(fd: int) -> None:
+            """A directory the walk left: close it now (a walk holds only its current chain)."""
+            if fd in opened:
+                opened.remove(fd)
+                os.close(fd)
 
         def push_dir(name: str, cur: int) -> None:
             guest = "/" + "/".join([*names, name])
@@ -192,18 +235,19 @@ class HostFileSystem:
                 fds.append(fd)
                 mounts.append(mounts[-1])
             names.append(name)
+            if hops and parts and parts[0] == "..":
+                passed.append(guest)  # entered only to leave again: decided like any place
 
-        def missing(cur: int, name: str, code: str | None) -> _Target:
-            rest = tuple(parts)
-            full = posixpath.normpath("/".join(["", *names, name, *rest]))
-            return _Target(cur, name, full, mounts[-1], None, code, rest)
+        def stop(cur: int, name: str, code: str | None, info: os.stat_result | None = None) -> _Target:
+            return _Target(cur, name, "/" + "/".join([*names, name]), mounts[-1], info, code, tuple(parts),
+                           tuple(passed))
 
         while parts:
             name = parts.popleft()
             if name == "..":
                 if names:
                     names.pop()
-                    fds.pop()
+                    drop(fds.pop())
                     mounts.pop()
                 continue
             cur = fds[-1]
@@ -212,7 +256,7 @@ class HostFileSystem:
             if guest in self._mount_fds:
                 if last:
                     mfd = self._mount_fds[guest]
-                    return _Target(mfd, ".", guest, guest, os.stat(".", dir_fd=mfd))
+                    return _Target(mfd, ".", guest, guest, os.stat(".", dir_fd=mfd), passed=tuple(passed))
                 push_dir(name, cur)
                 continue
             try:
@@ -225,33 +269,34 @@ class HostFileSystem:
                 else:
                     raise _os_error(e, syscall, path) from None
             if info is None:
-                return missing(cur, name, None if last else "ENOENT")
+                return stop(cur, name, None if last else "ENOENT")
             if st.S_ISLNK(info.st_mode) and (follow_last or not last):
                 hops += 1
-                if hops > SYMLOOP_MAX:
+                if hops > SYMLOOP_MAX + via_link:
                     raise fs_error("ELOOP", syscall, path)
                 try:
                     target = os.readlink(name, dir_fd=cur)
                 except OSError as e:
                     raise _os_error(e, syscall, path) from None
                 if target.startswith("/"):
+                    for fd in fds[1:]:
+                        drop(fd)
                     names, fds, mounts = [], [self._mount_fds["/"]], ["/"]
                 parts.extendleft(reversed(split_parts(target)))
                 if not parts:  # the link pointed at "/" (or the mount root it restarted at)
-                    return self._here(names, fds, mounts)
+                    return self._here(names, fds, mounts, passed)
                 continue
             if last:
-                return _Target(cur, name, guest, mounts[-1], info)
+                return _Target(cur, name, guest, mounts[-1], info, passed=tuple(passed))
             if not st.S_ISDIR(info.st_mode):
-                t = missing(cur, name, "ENOTDIR")
-                return _Target(cur, name, t.path, t.mount, None, "ENOTDIR", t.rest)
+                return stop(cur, name, "ENOTDIR")
             push_dir(name, cur)
-        return self._here(names, fds, mounts)
+        return self._here(names, fds, mounts, passed)
 
-    def _here(self, names: list[str], fds: list[int], mounts: list[str]) -> _Target:
+    def _here(self, names: list[str], fds: list[int], mounts: list[str], passed: list[str]) -> _Target:
         """The directory the walk stands in (after ``..`` or a link to a directory at the end)."""
         fd = fds[-1]
-        return _Target(fd, ".", "/" + "/".join(names), mounts[-1], os.stat(".", dir_fd=fd))
+        return _Target(fd, ".", "/" + "/".join(names), mounts[-1], os.stat(".", dir_fd=fd), passed=tuple(passed))
 
     def _existing(self, t: _Target, syscall: str, path: str, dest: str | None = None) -> os.stat_result:
         """After the decision: what is there, or the error a strict walk gives."""
@@ -298,36 +343,39 @@ class HostFileSystem:
             raise fs_error("EFBIG", syscall, path)
         if self.max_bytes is not None:
             grow = end - os.fstat(fd).st_size
-            with self._lock:
-                if grow > 0 and self._grown + grow > self.max_bytes:
-                    raise fs_error("ENOSPC", syscall, path)
-                self._grown += max(grow, 0)
+            if grow > 0 and self._grown + grow > self.max_bytes:
+                raise fs_error("ENOSPC", syscall, path)
+            self._grown += max(grow, 0)
 
     # ---- FileSystemProvider ----------------------------------------------------------------
 
+    @_locked
     def resolve(self, path: str, *, follow_last: bool = True) -> str:
         with self._walk(path, "resolve", follow_last=follow_last) as t:
-            return t.path
+            return posixpath.normpath("/".join([t.path, *t.rest])) if t.rest else t.path
 
+    @_locked
     def realpath(self, path: str, *, check: FsCheck = no_check) -> str:
         with self._walk(path, "realpath") as t:
-            check("stat", t.path)
+            _ask(check, "stat", t)
             self._existing(t, "realpath", path)
             return t.path
 
+    @_locked
     def exists(self, path: str, *, check: FsCheck = no_check) -> bool:
         try:
             with self._walk(path, "access") as t:
-                check("exists", t.path)
+                _ask(check, "exists", t)
                 return t.lstat is not None and t.error is None
         except GuestError as e:
             if e.code == "EACCES" or check is not no_check:
                 raise  # a guest's question: the bridge decides on the lexical path, then answers
             return False
 
+    @_locked
     def read_file(self, path: str, *, check: FsCheck = no_check) -> bytes:
         with self._walk(path, "open") as t:
-            check("read", t.path)
+            _ask(check, "read", t)
             self._existing(t, "open", path)
             fd = self._open_file(t, os.O_RDONLY, "open", path)
         try:
@@ -345,11 +393,12 @@ class HostFileSystem:
         finally:
             os.close(fd)
 
+    @_locked
     def write_file(self, path: str, data: bytes | str, *, append: bool = False, exclusive: bool = False,
                    check: FsCheck = no_check) -> None:
         raw = to_bytes(data)
         with self._walk(path, "open") as t:
-            check("write", t.path)
+            _ask(check, "write", t)
             self._creatable(t, "open", path)
             self._writable(t, "open", path)
             flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else 0) | (os.O_EXCL if exclusive else 0)
@@ -367,6 +416,7 @@ class HostFileSystem:
         finally:
             os.close(fd)
 
+    @_locked
     def mkdir(self, path: str, *, recursive: bool = False, mode: int = 0o777,
               check: FsCheck = no_check) -> str | None:
         """Create a directory; with ``recursive`` every missing ancestor in ONE walk, each decided.
@@ -374,31 +424,34 @@ class HostFileSystem:
         Returns the first directory created (Node's ``mkdirSync(..., {recursive: true})``).
         """
         with self._walk(path, "mkdir") as t:
-            check("mkdir", t.path)
+            if t.error == "ENOTDIR" or (t.error is not None and not recursive) or ".." in t.rest:
+                _ask(check, "mkdir", t)
+                raise fs_error(t.error or "ENOENT", "mkdir", path)
+            for where in t.passed:
+                check("stat", where)
+            target = "/".join([t.path, *t.rest]) if t.rest else t.path
+            check("mkdir", target)  # the directory asked for, then every one created on the way
             if t.lstat is not None:
                 if recursive and st.S_ISDIR(t.lstat.st_mode):
                     return None
                 raise fs_error("EEXIST", "mkdir", path)
-            if t.error == "ENOTDIR" or (t.error is not None and not recursive):
-                raise fs_error(t.error, "mkdir", path)
             self._writable(t, "mkdir", path)
-            if ".." in t.rest:
-                raise fs_error("ENOENT", "mkdir", path)
             todo = (t.name, *t.rest)
-            base = t.path.split("/")[: len(t.path.split("/")) - len(todo)]
+            base = t.path.rsplit("/", 1)[0]
             dir_fd, first = t.dir_fd, None
             opened: list[int] = []
             try:
                 for i, name in enumerate(todo):
-                    where = "/".join([*base, *todo[: i + 1]])
-                    if i:
-                        check("mkdir", where)
+                    where = "/".join([base, *todo[: i + 1]])
+                    check("mkdir", where)
                     try:
                         os.mkdir(name, mode & 0o777, dir_fd=dir_fd)
                         first = first or where
                         if i < len(todo) - 1:
                             dir_fd = os.open(name, _O_DIR, dir_fd=dir_fd)
                             opened.append(dir_fd)
+                            if len(opened) > 1:  # only the current parent is needed
+                                os.close(opened.pop(0))
                     except OSError as e:
                         raise _os_error(e, "mkdir", path) from None
             finally:
@@ -406,9 +459,10 @@ class HostFileSystem:
                     os.close(fd)
             return first
 
+    @_locked
     def readdir(self, path: str, *, check: FsCheck = no_check) -> list[DirEntry]:
         with self._walk(path, "scandir") as t:
-            check("readdir", t.path)
+            _ask(check, "readdir", t)
             info = self._existing(t, "scandir", path)
             if not st.S_ISDIR(info.st_mode):
                 raise fs_error("ENOTDIR", "scandir", path)
@@ -423,15 +477,16 @@ class HostFileSystem:
             os.close(fd)
         return sorted(out, key=lambda e: e.name)
 
+    @_locked
     def stat(self, path: str, *, follow: bool = True, check: FsCheck = no_check) -> StatResult:
         syscall = "stat" if follow else "lstat"
         with self._walk(path, syscall, follow_last=follow) as t:
-            check("stat", t.path)
+            _ask(check, "stat", t)
             return _stat_result(self._existing(t, syscall, path))
 
     def _remove(self, path: str, syscall: str, *, want_dir: bool, check: FsCheck) -> None:
         with self._walk(path, syscall, follow_last=False) as t:
-            check("rm", t.path)
+            _ask(check, "rm", t)
             info = self._existing(t, syscall, path)
             if t.name == ".":
                 raise fs_error("EPERM", syscall, path, detail="operation not permitted (mount point)")
@@ -449,9 +504,11 @@ class HostFileSystem:
             except OSError as e:
                 raise _os_error(e, syscall, path) from None
 
+    @_locked
     def unlink(self, path: str, *, check: FsCheck = no_check) -> None:
         self._remove(path, "unlink", want_dir=False, check=check)
 
+    @_locked
     def rmdir(self, path: str, *, check: FsCheck = no_check) -> None:
         self._remove(path, "rmdir", want_dir=True, check=check)
 
@@ -499,9 +556,10 @@ class HostFileSystem:
                 os.close(fd)
         return seen
 
+    @_locked
     def rm(self, path: str, *, recursive: bool = False, force: bool = False, check: FsCheck = no_check) -> None:
         with self._walk(path, "rm", follow_last=False) as t:
-            check("rm", t.path)
+            _ask(check, "rm", t)
             if t.lstat is None:
                 if force and (t.error or "ENOENT") in ("ENOENT", "ENOTDIR"):
                     return
@@ -533,11 +591,12 @@ class HostFileSystem:
             finally:
                 os.close(fd)
 
+    @_locked
     def rename(self, src: str, dst: str, *, check: FsCheck = no_check) -> None:
         with self._walk(src, "rename", follow_last=False) as s, self._walk(dst, "rename", follow_last=False) as d:
-            check("rename", s.path)
-            check("read", s.path)
-            check("rename", d.path)
+            _ask(check, "rename", s)
+            _ask(check, "read", s)
+            _ask(check, "rename", d)
             info = self._existing(s, "rename", src, dst)
             self._creatable(d, "rename", src, dst)
             if s.mount != d.mount:
@@ -572,11 +631,12 @@ class HostFileSystem:
         finally:
             os.close(fd)
 
+    @_locked
     def copy_file(self, src: str, dst: str, *, exclusive: bool = False, check: FsCheck = no_check) -> None:
         with self._walk(src, "copyfile") as s:
-            check("read", s.path)
+            _ask(check, "read", s)
             with self._walk(dst, "copyfile") as d:  # the destination as it will be opened: links followed
-                check("write", d.path)
+                _ask(check, "write", d)
                 self._existing(s, "copyfile", src, dst)
                 self._creatable(d, "copyfile", src, dst)
                 sfd = self._open_file(s, os.O_RDONLY, "copyfile", src)
@@ -601,16 +661,17 @@ class HostFileSystem:
                 finally:
                     os.close(sfd)
 
+    @_locked
     def symlink(self, target: str, path: str, *, check: FsCheck = no_check) -> None:
         if not isinstance(target, str) or "\x00" in target or not target:
             raise fs_error("EINVAL", "symlink", path)
         with self._walk(path, "symlink", follow_last=False) as t:
-            check("symlink", t.path)
+            _ask(check, "symlink", t)
             base = t.path.rsplit("/", 1)[0] or "/"
             aim = target if target.startswith("/") else base.rstrip("/") + "/" + target
             try:
-                with self._walk(aim, "symlink") as a:  # walked, never folded lexically
-                    check("symlink", a.path)
+                with self._walk(aim, "symlink", via_link=True) as a:  # walked, never folded lexically
+                    _ask(check, "symlink", a)
             except GuestError as e:
                 if e.code not in ("ELOOP", "ENAMETOOLONG"):
                     raise
@@ -623,21 +684,23 @@ class HostFileSystem:
             except OSError as e:
                 raise _os_error(e, "symlink", target, path) from None
 
+    @_locked
     def readlink(self, path: str, *, check: FsCheck = no_check) -> str:
         with self._walk(path, "readlink", follow_last=False) as t:
-            check("readlink", t.path)
+            _ask(check, "readlink", t)
             info = self._existing(t, "readlink", path)
             if not st.S_ISLNK(info.st_mode):
                 raise fs_error("EINVAL", "readlink", path)
             return os.readlink(t.name, dir_fd=t.dir_fd)
 
+    @_locked
     def link(self, existing: str, new: str, *, check: FsCheck = no_check) -> None:
         with self._walk(existing, "link", follow_last=False) as s:
             # the kernel's order: the whole source path first, then the new name's parent
-            check("link", s.path)
-            check("read", s.path)
+            _ask(check, "link", s)
+            _ask(check, "read", s)
             with self._walk(new, "link", follow_last=False) as d:
-                check("link", d.path)
+                _ask(check, "link", d)
                 if not self.allow_hardlinks:
                     raise fs_error("EPERM", "link", existing, new,
                                    detail="operation not permitted (hard links disabled)")
@@ -683,22 +746,30 @@ class HostFileSystem:
         finally:
             os.close(fd)
 
+    @_locked
     def chmod(self, path: str, mode: int, *, check: FsCheck = no_check) -> None:
         with self._meta_fd(path, "chmod", "chmod", check) as fd:
-            os.fchmod(fd, check_length(mode, "mode") & 0o7777)
+            os.fchmod(fd, check_length(mode, "mode") & 0o7777 & ~(st.S_ISUID | st.S_ISGID))  # no set-id programs
 
+    @_locked
     def chown(self, path: str, uid: int, gid: int, *, check: FsCheck = no_check) -> None:
+        uid, gid = check_length(uid, "uid"), check_length(gid, "gid")
         with self._meta_fd(path, "chown", "chown", check) as fd:
-            os.fchown(fd, check_length(uid, "uid"), check_length(gid, "gid"))
+            info = os.fstat(fd)
+            if not self.allow_chown and (uid, gid) != (info.st_uid, info.st_gid):
+                raise fs_error("EPERM", "chown", path, detail="operation not permitted (chown disabled)")
+            os.fchown(fd, uid, gid)
 
+    @_locked
     def utimes(self, path: str, atime_s: float, mtime_s: float, *, check: FsCheck = no_check) -> None:
         with self._meta_fd(path, "utime", "utimes", check) as fd:
             os.utime(fd, (float(atime_s), float(mtime_s)))
 
+    @_locked
     def truncate(self, path: str, length: int = 0, *, check: FsCheck = no_check) -> None:
         n = check_length(length)
         with self._walk(path, "open") as t:
-            check("truncate", t.path)
+            _ask(check, "truncate", t)
             self._existing(t, "open", path)
             self._writable(t, "open", path)
             fd = self._open_file(t, os.O_WRONLY, "open", path)
@@ -710,6 +781,7 @@ class HostFileSystem:
         finally:
             os.close(fd)
 
+    @_locked
     def open(self, path: str, flags: str = "r", mode: int = 0o666, *, check: FsCheck = no_check) -> int:
         fl = parse_flags(flags)
         if len(self._fds) >= self._fds.max_open:
@@ -719,9 +791,9 @@ class HostFileSystem:
         os_flags |= os.O_APPEND if fl.append else 0
         with self._walk(path, "open") as t:
             if fl.readable:
-                check("read", t.path)
+                _ask(check, "read", t)
             if fl.writable:
-                check("write", t.path)
+                _ask(check, "write", t)
             if fl.create:
                 self._creatable(t, "open", path)
             else:
@@ -741,7 +813,7 @@ class HostFileSystem:
             fd = self._open_file(t, os_flags, "open", path, check_length(mode, "mode") & 0o777)
         if fl.truncate:
             os.ftruncate(fd, 0)
-        return self._add(_Handle(fd, t.path, fl.readable, fl.writable), path)
+        return self._add(_Handle(fd, t.path, fl.readable, fl.writable, fl.append), path)
 
     def _add(self, h: _Handle, path: str) -> int:
         try:
@@ -750,6 +822,7 @@ class HostFileSystem:
             os.close(h.fd)
             raise
 
+    @_locked
     def read(self, fd: int, length: int, position: int | None = None) -> bytes:
         h = self._fds.get(fd, "read")
         if not h.readable:
@@ -762,13 +835,17 @@ class HostFileSystem:
         except OSError as e:
             raise _os_error(e, "read", h.path) from None
 
+    @_locked
     def write(self, fd: int, data: bytes | str, position: int | None = None) -> int:
         h = self._fds.get(fd, "write")
         if not h.writable:
             raise fs_error("EBADF", "write")
         raw = to_bytes(data)
         try:
-            start = os.lseek(h.fd, 0, os.SEEK_CUR) if position is None else check_length(position, "position")
+            if h.append:  # O_APPEND writes at the end whatever the offset (Linux pwrite too)
+                start = os.fstat(h.fd).st_size
+            else:
+                start = os.lseek(h.fd, 0, os.SEEK_CUR) if position is None else check_length(position, "position")
             self._bound(h.fd, start + len(raw), "write", h.path)
             if position is None:
                 return os.write(h.fd, raw)
@@ -776,6 +853,7 @@ class HostFileSystem:
         except OSError as e:
             raise _os_error(e, "write", h.path) from None
 
+    @_locked
     def fstat(self, fd: int) -> StatResult:
         h = self._fds.get(fd, "fstat")
         try:
@@ -783,6 +861,7 @@ class HostFileSystem:
         except OSError as e:
             raise _os_error(e, "fstat", h.path) from None
 
+    @_locked
     def ftruncate(self, fd: int, length: int = 0) -> None:
         h = self._fds.get(fd, "ftruncate")
         if not h.writable:
@@ -794,6 +873,7 @@ class HostFileSystem:
         except OSError as e:
             raise _os_error(e, "ftruncate", h.path) from None
 
+    @_locked
     def close(self, fd: int) -> None:
         os.close(self._fds.pop(fd).fd)
 
@@ -801,6 +881,7 @@ class HostFileSystem:
     def open_fd_count(self) -> int:
         return len(self._fds)
 
+    @_locked
     def open_host_dir(self, path: str, *, check: FsCheck = no_check) -> tuple[str, int]:
         """``(canonical guest path, new O_DIRECTORY descriptor)`` of the directory guest ``path`` leads to.
 
@@ -809,7 +890,7 @@ class HostFileSystem:
         descriptor.
         """
         with self._walk(path, "chdir") as t:
-            check("readdir", t.path)
+            _ask(check, "readdir", t)
             if t.error is not None or t.lstat is None:
                 raise fs_error(t.error or "ENOENT", "chdir", path)
             if not st.S_ISDIR(t.lstat.st_mode):

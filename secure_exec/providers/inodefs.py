@@ -154,7 +154,7 @@ class InodeFileSystem:
 
     # ---- the walk ----------------------------------------------------------------------------
 
-    def _walk(self, path: str, syscall: str, *, follow_last: bool = True) -> Loc:
+    def _walk(self, path: str, syscall: str, *, follow_last: bool = True, via_link: bool = False) -> Loc:
         """Resolve ``path`` in the guest namespace (at most 40 links, then ELOOP).
 
         Never raises for a missing or non-directory component: the caller decides on the
@@ -166,7 +166,7 @@ class InodeFileSystem:
         stack: list[int] = [store.root]
         names: list[str] = []
         passed: list[str] = []
-        hops = 0
+        hops = 1 if via_link else 0  # a link's target text may go through places the guest never named
         if not parts:
             return Loc(store.root, "", store.root, "dir", "/")
         while parts:
@@ -185,7 +185,7 @@ class InodeFileSystem:
             ino, kind = hit
             if kind == "symlink" and (follow_last or not last):
                 hops += 1
-                if hops > SYMLOOP_MAX:
+                if hops > SYMLOOP_MAX + via_link:
                     raise fs_error("ELOOP", syscall, path)
                 target = store.target(ino)
                 if target.startswith("/"):
@@ -581,8 +581,7 @@ class InodeFileSystem:
                     check("rename", new)
             if d.ino is not None:
                 self._unlink_entry(d.parent, d.name, d.ino)
-            self._room(max(0, len(d.name.encode("utf-8", "surrogatepass")) - len(s.name.encode("utf-8", "surrogatepass"))),
-                       "rename", dst)
+            self._room(max(0, entry_cost(d.name) - entry_cost(s.name)), "rename", dst)
             self._s.attach(d.parent, d.name, ino)
             self._s.detach(s.parent, s.name)
             self._touch(s.parent)
@@ -600,7 +599,8 @@ class InodeFileSystem:
             # where the link leads today, from where it really is (uses decide again on every open)
             base = loc.path.rsplit("/", 1)[0] or "/"
             try:
-                aim = self._walk(target if target.startswith("/") else base.rstrip("/") + "/" + target, "symlink")
+                aim = self._walk(target if target.startswith("/") else base.rstrip("/") + "/" + target, "symlink",
+                                 via_link=True)
                 self._ask(check, "symlink", aim)
             except GuestError as e:
                 if e.code != "ELOOP":
