@@ -344,10 +344,13 @@ def test_plugin_calls_are_audited_with_a_call_id_on_every_access(tmp_path: Path,
         p = h.load_plugin(_probe(tmp_path, extra), policy=WIDE_GRANT, filesystem=fs)
         assert p.call("read", "/data/a.txt") == "A"
         assert p.call("read", "/data/a.txt") == "A"
+        with pytest.raises(PluginError):
+            p.call("missing")
     assert audit.memory is not None
     evs = [dict(e) for e in audit.memory.events]
-    calls = [e for e in evs if e["event"] == "plugin.call"]
-    assert [e["status"] for e in calls] == ["ok", "ok"] and calls[0]["call_id"] != calls[1]["call_id"]
-    for c in calls:
-        accesses = [e for e in evs if e.get("capability") == "fs" and e.get("call_id") == c["call_id"]]
-        assert accesses, "every access carries the call_id of the call that made it"
+    reads = [e for e in evs if e.get("capability") == "fs"]
+    ids = [e["call_id"] for e in reads]
+    assert reads and all(ids) and len(set(ids)) == 2  # every access names the call that made it
+    failed = [e for e in evs if e["event"] == "plugin.call"]
+    assert [(e["function"], e["status"]) for e in failed] == [("missing", "error")]
+    assert failed[0]["call_id"] not in ids

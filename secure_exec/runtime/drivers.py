@@ -22,7 +22,7 @@ from secure_exec.providers.builtin import StaticProviders
 from secure_exec.providers.commands import SubprocessCommandExecutor
 from secure_exec.providers.env import MappingEnvProvider
 from secure_exec.providers.hookspecs import hookimpl
-from secure_exec.providers.manager import collect, create_plugin_manager
+from secure_exec.providers.manager import collect, default_plugin_manager
 from secure_exec.providers.memfs import InMemoryFileSystem
 from secure_exec.providers.protocols import CommandExecutor, EnvProvider, FileSystemProvider, NetworkProvider
 from secure_exec.providers.types import ProviderContext
@@ -146,6 +146,16 @@ def create_node_runtime_driver_factory(**kw: Any) -> RuntimeDriverFactory:
     return RuntimeDriverFactory(**kw)
 
 
+_NO_GRANT: list[Policy] = []
+
+
+def _no_grant() -> Policy:
+    """The deny-everything policy of a driver given neither permissions nor a policy (built once)."""
+    if not _NO_GRANT:
+        _NO_GRANT.append(Policy(permissions={}))
+    return _NO_GRANT[0]
+
+
 def create_node_driver(
     *,
     filesystem: FileSystemProvider | None = None,
@@ -169,8 +179,8 @@ def create_node_driver(
     if permissions is not None and not isinstance(permissions, Mapping):
         raise ConfigError(f"permissions must be a mapping of domain -> check, got {type(permissions).__name__}")
     proc = process_config or ProcessConfig()
-    base = policy if policy is not None else Policy(permissions=permissions or {})
-    pm = plugin_manager or create_plugin_manager()
+    base = policy if policy is not None else _no_grant() if not permissions else Policy(permissions=permissions)
+    pm = plugin_manager or default_plugin_manager()
     token = f"d{next(_driver_ids)}-"
     plugin = _DriverProviders(token, proc.env, filesystem=filesystem, network=network,
                               command_executor=command_executor)
