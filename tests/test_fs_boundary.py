@@ -557,3 +557,28 @@ def test_one_host_walk_holds_only_its_current_chain_of_descriptors(tmp_path: Pat
         host.close_all()
     assert r.code == 0, r.error_message
     assert run.stdout.strip().splitlines()[-1] == "end"
+
+
+def test_cli_entry_folder_imports_code_but_not_data(tmp_path: Path) -> None:
+    """A script in a home folder must not import ~/.docker/config.json, creds.json or .env without a grant."""
+    import subprocess
+    import sys
+
+    home = tmp_path / "home"
+    (home / ".docker").mkdir(parents=True)
+    (home / ".docker" / "config.json").write_text('{"auths": {"x": {"auth": "s3cr3t"}}}')
+    (home / "creds.json").write_text('{"token": "s3cr3t"}')
+    (home / ".env").write_text("TOKEN=s3cr3t\n")
+    (home / "lib.mjs").write_text("export const ok = 'code';")
+    script = home / "e.mjs"
+    script.write_text(
+        'import { createRequire } from "node:module"; const require = createRequire(import.meta.url);'
+        'const out = [(await import("./lib.mjs")).ok];'
+        'for (const f of [() => import("./.docker/config.json", { with: { type: "json" } }),'
+        '                 () => import("./.env"), async () => require("./creds.json")])'
+        '  try { out.push(JSON.stringify(await f())) } catch (e) { out.push(e.code || e.name) }'
+        'console.log(out.join(" "))')
+    exe = Path(sys.executable).parent / "secure-exec"
+    r = subprocess.run([str(exe), "run", str(script)], capture_output=True, text=True, timeout=120)
+    assert "s3cr3t" not in r.stdout + r.stderr
+    assert r.stdout.split()[0] == "code", (r.stdout, r.stderr)

@@ -150,10 +150,18 @@ def _entry(ns: argparse.Namespace) -> tuple[Path, str, str, list[Rule]]:
     except OSError as e:
         raise CLIError(f"{ns.target}: cannot read: {e.strerror or e}") from None
     folder = escape_path(str(entry.parent).rstrip("/"))
+    # Code only: an "import" grant on a whole folder (often a home or downloads folder) must not
+    # load data files as JSON modules, nor run .env-style files whose syntax errors echo secrets.
+    code = [f"{folder}/**/*.{ext}" for ext in ENTRY_FOLDER_EXTENSIONS]
     imports = Rule(capability="fs", effect="allow", id="cli:entry-folder", ops=["import"],
-                   paths=[f"{folder}/**" if folder else "/**"],
-                   reason="the module loader may import from the entry file's folder (no readFileSync)")
+                   paths=[*code, f"{folder}/**/package.json", f"{folder}/**/node_modules/**"],
+                   reason="the module loader may import code from the entry file's folder (no readFileSync, "
+                          "no data files outside node_modules)")
     return entry, source, plugin_id, [imports]
+
+
+ENTRY_FOLDER_EXTENSIONS = ("js", "mjs", "cjs")
+"""What ``secure-exec run FILE`` lets the loader import from FILE's folder without ``--allow-read``."""
 
 
 def _missing_target(ns: argparse.Namespace) -> CLIError:
