@@ -597,6 +597,7 @@ class HostFileSystem:
             _ask(check, "rename", s)
             _ask(check, "read", s)
             _ask(check, "rename", d)
+            check("write", d.path)  # what may be replaced there
             info = self._existing(s, "rename", src, dst)
             self._creatable(d, "rename", src, dst)
             if s.mount != d.mount:
@@ -701,6 +702,7 @@ class HostFileSystem:
             _ask(check, "read", s)
             with self._walk(new, "link", follow_last=False) as d:
                 _ask(check, "link", d)
+                check("write", d.path)
                 if not self.allow_hardlinks:
                     raise fs_error("EPERM", "link", existing, new,
                                    detail="operation not permitted (hard links disabled)")
