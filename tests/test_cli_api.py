@@ -50,3 +50,16 @@ def test_a_bridge_handler_failure_logs_nothing_to_stdout_or_stderr_by_default() 
     r = subprocess.run([sys.executable, "-c", configured], capture_output=True, text=True, timeout=120)
     assert r.stdout == "0 ['EIO\\n']\n"
     assert "WARNING:secure_exec.bridge:bridge handler failed: RuntimeError" in r.stderr and "Traceback" in r.stderr
+
+
+def test_cli_main_in_process_leaves_logging_as_it_found_it() -> None:
+    """A host or test calling ``main()`` in-process gets no handler piled onto the 'secure_exec' logger."""
+    import logging
+
+    from secure_exec.cli.main import main
+
+    logger = logging.getLogger("secure_exec")
+    before = (list(logger.handlers), logger.level)
+    assert main(["plugins", "--json"]) == 0
+    assert main(["--debug", "plugins"]) == 0
+    assert (list(logger.handlers), logger.level) == before

@@ -85,10 +85,12 @@ def test_every_printing_command_survives_a_closed_pipe(cmd: list[str]) -> None:
 @pytest.mark.parametrize("source", ["while (true) {}", "setInterval(() => require('fs').existsSync('/x'), 1)"])
 def test_sigint_exits_130_without_traceback(tmp_path: Path, source: str) -> None:
     script = tmp_path / "spin.js"
-    script.write_text(source)
+    script.write_text('console.log("running");\n' + source)
     with subprocess.Popen([str(SCRIPT), "run", str(script)], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, text=True) as p:
-        time.sleep(2.0)  # let it start and enter the loop
+        assert p.stdout is not None
+        assert p.stdout.readline() == "running\n"  # the guest is in its loop now
+        time.sleep(0.3)
         p.send_signal(signal.SIGINT)
         _out, err = p.communicate(timeout=30)
     assert p.returncode == 130, err

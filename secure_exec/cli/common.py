@@ -21,7 +21,7 @@ import logging
 import os
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, TextIO
 
 from secure_exec.errors import GuestError
@@ -52,23 +52,46 @@ class CLIError(Exception):
 
 # -- logging -------------------------------------------------------------------------------------
 
-def setup_logging(debug: bool) -> None:
-    """Library logs (``secure_exec.*``) go to stderr, never stdout; ``--debug`` shows everything."""
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at emit time (never a stream closed since)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
+class _Formatter(logging.Formatter):
+    """One line per record; the traceback only with ``--debug``."""
+
+    def __init__(self, debug: bool) -> None:
+        super().__init__("secure-exec: %(levelname)s: %(name)s: %(message)s")
+        self.debug = debug
+
+    def format(self, record: logging.LogRecord) -> str:
+        if not self.debug:
+            record = logging.makeLogRecord({**record.__dict__, "exc_info": None, "exc_text": None,
+                                            "stack_info": None})
+        return super().format(record)
+
+
+def setup_logging(debug: bool) -> Callable[[], None]:
+    """Library logs (``secure_exec.*``) go to stderr, never stdout. Returns the function that undoes it."""
     logger = logging.getLogger("secure_exec")
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("secure-exec: %(levelname)s: %(name)s: %(message)s"))
+    trace = logging.getLogger("secure_exec.providers.trace")
+    saved = (logger.level, trace.level)
+    handler = _StderrHandler()
+    handler.setFormatter(_Formatter(debug))
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG if debug else logging.WARNING)
     if os.environ.get("SECURE_EXEC_TRACE_HOOKS", "").strip().lower() in ("1", "true", "yes", "on"):
-        logging.getLogger("secure_exec.providers.trace").setLevel(logging.INFO)  # asked for: shown on stderr
-    if not debug:  # tracebacks of library warnings are for --debug only
-        handler.addFilter(_drop_exc_info)
+        trace.setLevel(logging.INFO)  # asked for: shown on stderr
 
+    def undo() -> None:
+        logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        trace.setLevel(saved[1])
 
-def _drop_exc_info(record: logging.LogRecord) -> bool:
-    record.exc_info = None
-    record.exc_text = None
-    return True
+    return undo
 
 
 # -- output --------------------------------------------------------------------------------------

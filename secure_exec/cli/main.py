@@ -108,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv_list)
     except SystemExit as exc:  # argparse: --help/--version are 0, usage errors are 2
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
-    setup_logging(args.debug)
+    undo_logging = setup_logging(args.debug)
     args.script_args = script_args
     if argv is None:
         _watch_sigint()
@@ -125,6 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return code
     finally:
         _done.set()
+        undo_logging()
 
 
 if __name__ == "__main__":
