@@ -140,12 +140,26 @@ def _bucket(ev: Event) -> str | None:
     return "deny" if ev.get("enforced", True) else "audit-deny"
 
 
+@attrs.define
+class ReportData:
+    """What ``report`` prints, computed by a Python scan (here) or by DuckDB (secure_exec.audit.duck)."""
+
+    total: int = 0
+    per_plugin: dict[str, Counter[str]] = attrs.field(factory=lambda: defaultdict(Counter))
+    per_capability: dict[str, Counter[str]] = attrs.field(factory=lambda: defaultdict(Counter))
+    denied: list[tuple[int, str, str, str]] = attrs.field(factory=list)  # count, capability, op, resource
+    limits: list[Event] = attrs.field(factory=list)
+    other: Counter[str] = attrs.field(factory=Counter)
+
+
 def build_report(events: Iterable[Event], top: int = 10) -> str:
-    per_plugin: dict[str, Counter[str]] = defaultdict(Counter)
-    per_capability: dict[str, Counter[str]] = defaultdict(Counter)
+    return render_report(collect_report(events, top), top)
+
+
+def collect_report(events: Iterable[Event], top: int = 10) -> ReportData:
+    data = ReportData()
+    per_plugin, per_capability, limits, other = data.per_plugin, data.per_capability, data.limits, data.other
     denied: Counter[tuple[str, str, str]] = Counter()
-    limits: list[Event] = []
-    other: Counter[str] = Counter()
     total = 0
     for ev in events:
         total += 1
@@ -173,6 +187,15 @@ def build_report(events: Iterable[Event], top: int = 10) -> str:
             limits.append(ev)
         else:
             other[name] += 1
+    data.total = total
+    data.denied = [(n, c, o, r) for (c, o, r), n in denied.most_common(top)]
+    return data
+
+
+def render_report(data: ReportData, top: int) -> str:
+    per_plugin, per_capability, limits, other, total = (
+        data.per_plugin, data.per_capability, data.limits, data.other, data.total
+    )
     cols = ("allow", "deny", "audit-deny", "absent", "errors")
     out = [f"{total} events"]
     out += ["", "Decisions per plugin"]
@@ -184,7 +207,7 @@ def build_report(events: Iterable[Event], top: int = 10) -> str:
     out += ["", f"Top {top} denied resources"]
     out.append(
         format_table(
-            [[n, c, o, r] for (c, o, r), n in denied.most_common(top)], ("count", "capability", "op", "resource")
+            [[n, c, o, r] for n, c, o, r in data.denied], ("count", "capability", "op", "resource")
         )
     )
     out += ["", "Limit events"]

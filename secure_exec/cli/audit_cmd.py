@@ -18,6 +18,7 @@ from typing import Any, TextIO
 
 import attrs
 
+from secure_exec.audit import duck
 from secure_exec.audit.review import (
     QUERY_COLUMNS,
     EventFilter,
@@ -29,6 +30,7 @@ from secure_exec.audit.review import (
     format_table,
     parse_time,
     read_events,
+    render_report,
     suggest_policy,
 )
 from secure_exec.audit.signing import VerifierKey, parse_verifier_key, write_key_pair
@@ -80,6 +82,19 @@ def _time_arg(text: str) -> Any:
         return parse_time(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"not an RFC 3339 time: {text!r}") from exc
+
+
+def _files(path: str) -> list[str]:
+    files = log_files(path)
+    if not files or not os.path.isfile(files[0]):
+        raise UsageError(f"audit log {path!r} does not exist (a file, a directory or a glob of rotated files)")
+    return files
+
+
+def _use_duckdb(args: argparse.Namespace) -> bool:
+    if args.engine == "duckdb" and not duck.available():
+        raise UsageError("--engine duckdb needs DuckDB: pip install 'secure_exec[review]'")
+    return args.engine == "duckdb" or (args.engine == "auto" and duck.available())
 
 
 def _events(path: str, stats: ReadStats) -> Any:
@@ -220,7 +235,10 @@ def cmd_query(args: argparse.Namespace) -> int:
     )
     stats = ReadStats()
     out: TextIO = args.stdout
-    matched = [ev for ev in _events(args.file, stats) if flt.matches(ev)]
+    if _use_duckdb(args):
+        matched = duck.query(_files(args.file), flt, stats)
+    else:
+        matched = [ev for ev in _events(args.file, stats) if flt.matches(ev)]
     if args.limit is not None:
         matched = matched[-args.limit :] if args.limit else []
     if args.format == "table":
@@ -235,7 +253,10 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     stats = ReadStats()
-    args.stdout.write(build_report(_events(args.file, stats), top=args.top))
+    if _use_duckdb(args):
+        args.stdout.write(render_report(duck.report(_files(args.file), args.top), args.top))
+    else:
+        args.stdout.write(build_report(_events(args.file, stats), top=args.top))
     _warn_skipped(stats, args.stderr)
     return EXIT_OK
 
@@ -304,9 +325,14 @@ def add_audit_commands(sub: Any) -> None:
     q.add_argument("--resource", metavar="GLOB", help="canonical resource (glob)")
     q.add_argument("--limit", type=int, metavar="N", help="only the last N matches")
     q.add_argument("--format", choices=("jsonl", "table"), default="jsonl")
+    q.add_argument("--engine", choices=("auto", "duckdb", "python"), default="auto",
+                   help="DuckDB (fast on large rotated sets; the 'review' extra) or a Python scan; auto: DuckDB "
+                   "if installed")
 
     r = command("report", cmd_report, "counts of allows and denies per plugin and capability, top denials, limits")
     r.add_argument("--top", type=int, default=10, help="how many denied resources to list")
+    r.add_argument("--engine", choices=("auto", "duckdb", "python"), default="auto",
+                   help="DuckDB or a Python scan (auto: DuckDB if installed)")
 
     e = command("explain", cmd_explain, "why an event happened: decision, rule, source, policy and outcome")
     e.add_argument("event_id", metavar="EVENT_ID", help="event id (or a unique prefix of 6+ characters)")
