@@ -59,7 +59,7 @@ from secure_exec.runtime.session import Session
 
 TIMEOUT_EXIT = 124
 MAX_ERROR_MESSAGE = 8192
-NONBLOCKING_ATTR = "secure_exec_nonblocking"
+NONBLOCKING_ATTR = "nonblocking"
 """A provider class attribute: ``True`` says its calls never block, so they run on the guest's thread."""
 
 ENTRY_NAME = "<secure_exec entry>"
