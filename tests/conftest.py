@@ -65,3 +65,20 @@ def path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Ite
     else:
         monkeypatch.delenv("SECURE_EXEC_ENGINE_SLOWPATH", raising=False)
     yield request.param
+
+
+@pytest.fixture(params=["memory", "host", "sqlite"])
+def each_fs(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Any]:
+    """An empty filesystem of each kind a guest can be given: in memory, a host folder, SQLite."""
+    if request.param == "memory":
+        fs: Any = se.create_in_memory_file_system()
+    elif request.param == "host":
+        (tmp_path / "root").mkdir()
+        fs = se.HostFileSystem(tmp_path / "root", allow_hardlinks=True)
+    else:
+        sqlitefs = pytest.importorskip("secure_exec_sqlitefs")
+        fs = sqlitefs.SqliteFileSystem(str(tmp_path / "fs.db"))
+    yield fs
+    if isinstance(fs, se.HostFileSystem):
+        fs.close_all()
+

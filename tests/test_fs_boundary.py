@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,22 +27,13 @@ sqlitefs = pytest.importorskip("secure_exec_sqlitefs")
 WORKSPACE_ONLY = {"fs": lambda req: se.Decision(allow=req.path.startswith("/workspace"))}
 
 
-@pytest.fixture(params=["memory", "host", "sqlite"])
-def anyfs(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
-    if request.param == "memory":
-        fs: Any = se.create_in_memory_file_system()
-    elif request.param == "host":
-        (tmp_path / "root").mkdir()
-        fs = se.HostFileSystem(tmp_path / "root", allow_hardlinks=True)
-    else:
-        fs = sqlitefs.SqliteFileSystem(str(tmp_path / "fs.db"))
-    fs.write_file("/secret.txt", "top secret")
-    fs.mkdir("/workspace")
-    fs.write_file("/workspace/p", "payload")
-    fs.write_file("/workspace/f", "a file of mine")
-    yield fs
-    if isinstance(fs, se.HostFileSystem):
-        fs.close_all()
+@pytest.fixture
+def anyfs(each_fs: Any) -> Any:
+    each_fs.write_file("/secret.txt", "top secret")
+    each_fs.mkdir("/workspace")
+    each_fs.write_file("/workspace/p", "payload")
+    each_fs.write_file("/workspace/f", "a file of mine")
+    return each_fs
 
 
 def _run(anyfs: Any, permissions: Any = None, **kw: Any) -> Run:

@@ -12,8 +12,6 @@ op without a case here fails ``test_every_op_has_a_case``.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -23,8 +21,6 @@ import secure_exec as se
 from secure_exec.runtime.config import ProcessConfig
 from secure_exec.runtime.node_runtime import NodeRuntime
 from secure_exec.runtime.ops.fs_ops import OP_TABLE
-
-sqlitefs = pytest.importorskip("secure_exec_sqlitefs")
 
 W = "/workspace"
 CASES: dict[str, dict[str, Any]] = {
@@ -63,15 +59,9 @@ DESCRIPTOR_CASES: dict[str, dict[str, Any]] = {
 }
 
 
-@pytest.fixture(params=["memory", "host", "sqlite"])
-def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
-    if request.param == "memory":
-        fs: Any = se.create_in_memory_file_system()
-    elif request.param == "host":
-        (tmp_path / "root").mkdir()
-        fs = se.HostFileSystem(tmp_path / "root", allow_hardlinks=True)
-    else:
-        fs = sqlitefs.SqliteFileSystem(str(tmp_path / "fs.db"))
+@pytest.fixture
+def world(each_fs: Any) -> Any:
+    fs = each_fs
     fs.mkdir("/outside/d", recursive=True)
     fs.write_file("/outside/t", "outside")
     fs.write_file("/outside/d/inner", "inner")
@@ -80,9 +70,7 @@ def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
     fs.write_file(f"{W}/f", "mine")
     fs.symlink("/outside/t", f"{W}/L")
     fs.symlink("/outside/d", f"{W}/LD")
-    yield fs
-    if isinstance(fs, se.HostFileSystem):
-        fs.close_all()
+    return fs
 
 
 def _session(fs: Any) -> tuple[NodeRuntime, Any]:
