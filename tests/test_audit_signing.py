@@ -289,3 +289,19 @@ def test_tamper_matrix(tmp_path: Path) -> None:
         DOC.write_text(doc[:start] + table + doc[stop:])
         doc = DOC.read_text()
     assert BEGIN + table + END in doc, "docs/audit.md's tamper matrix is stale: rerun with SE_WRITE_AUDIT_TABLE=1"
+
+
+def test_a_cli_log_without_a_key_can_be_checked_for_clean_close(tmp_path: Path) -> None:
+    """`run --audit-log F` ends the log with a final checkpoint, so --expect-closed tells a cleanly
+    closed log from a truncated one (the issue: every CLI log was reported as "truncated")."""
+    log_path = tmp_path / "run.jsonl"
+    script = tmp_path / "p.js"
+    script.write_text("console.log(require('fs').existsSync('/nope'))\n")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    run = subprocess.run([sys.executable, "-m", "secure_exec.cli.main", "run", "--audit-log", str(log_path),
+                          str(script)], env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert verify_log(log_path, expect_closed=True).ok
+    lines = log_path.read_bytes().splitlines(keepends=True)
+    log_path.write_bytes(b"".join(lines[:-2]))
+    assert not verify_log(log_path, expect_closed=True).ok

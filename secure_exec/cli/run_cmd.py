@@ -110,7 +110,11 @@ def _audit(ns: argparse.Namespace, counter: DenialCounter, pm: Any) -> AuditLog:
     sign_key = getattr(ns, "audit_sign_key", None)
     if sign_key and not ns.audit_log:
         raise ConfigError("--audit-sign-key needs --audit-log FILE", code="ERR_USAGE")
-    return AuditLog(ns.audit_log, sinks=sinks, sign_key=sign_key) if ns.audit_log else AuditLog(None, sinks=sinks)
+    if not ns.audit_log:
+        return AuditLog(None, sinks=sinks)
+    # Checkpoints every 1000 events and a final one at close, so `audit verify --expect-closed` can
+    # tell a cleanly closed CLI log from a truncated one (signed when --audit-sign-key is given).
+    return AuditLog(ns.audit_log, sinks=sinks, sign_key=sign_key, checkpoint_every=1000)
 
 
 def _stdio(out: Output, mode: str = "pass") -> Any:
