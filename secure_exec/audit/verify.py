@@ -1,11 +1,15 @@
-"""Offline verification of an audit log file: chain, seq continuity, checkpoints, partial lines.
+"""Offline verification of an audit log (a file, or a directory/glob of rotated files verified as
+one chain): chain, seq continuity, checkpoints, canonical bytes, recovered torn writes.
 
 What is detectable (see docs/audit.md for the full statement):
 
 * any edit, deletion, insertion or reordering of complete lines *before* the last event, by anyone
   who cannot recompute the chain (hash and seq checks);
-* with the HMAC key: any rewrite up to the last checkpoint, even with a recomputed chain, and a
+* with the HMAC key or the Ed25519 public key: any rewrite up to the last checkpoint, even with a
+  recomputed chain, any change to a checkpoint itself (Ed25519: every field is signed), and a
   missing checkpoint where the signed ``interval`` says one is due;
+* with the public key and a trusted (kept) signed checkpoint: truncation at any point and events
+  appended after the last signature;
 * with the key and ``expect_closed``: truncation of the tail, because a cleanly closed log ends
   with a signed ``final`` checkpoint;
 * a line that is not byte-for-byte canonical (duplicate or unsorted keys, extra whitespace): the
@@ -14,9 +18,9 @@ What is detectable (see docs/audit.md for the full statement):
   when the next writer recorded it in a ``log.recovered`` event whose SHA-256 matches its bytes,
   or when it is the unrecovered partial last line (unless ``expect_closed``).
 
-Not detectable: truncation of the tail without a key or without ``expect_closed`` (a bare hash
-chain cannot show it), replacing the whole file by another validly signed log under the same key,
-and anything done by someone holding the key.
+Not detectable: truncation of the tail without a key or without ``expect_closed`` / a trusted
+checkpoint (a bare hash chain cannot show it), replacing the whole file by another validly signed
+log under the same key, and anything done by someone holding the (private) key.
 """
 
 from __future__ import annotations
