@@ -573,3 +573,30 @@ def test_cli_entry_folder_imports_code_but_not_data(tmp_path: Path) -> None:
     r = subprocess.run([str(exe), "run", str(script)], capture_output=True, text=True, timeout=120)
     assert "s3cr3t" not in r.stdout + r.stderr
     assert r.stdout.split()[0] == "code", (r.stdout, r.stderr)
+
+
+def test_a_plugin_instance_closes_its_descriptors(tmp_path: Path) -> None:
+    from secure_exec.host.plugin_host import PluginHost
+
+    (tmp_path / "data").mkdir()
+    for i in range(20):
+        (tmp_path / "data" / f"f{i}").write_text("x")
+    plugin = tmp_path / "fdp"
+    plugin.mkdir()
+    (plugin / "main.mjs").write_text(
+        'import fs from "node:fs";'
+        'export function hold(n) { for (let i = 0; i < n; i++) fs.openSync(`/data/f${i}`, "r"); return n; }')
+    (plugin / "secure-exec-plugin.toml").write_text(
+        '[plugin]\nid = "fd.holder"\nversion = "1.0.0"\nentry = "main.mjs"\n\n'
+        '[[permissions]]\ncapability = "fs"\neffect = "allow"\nops = ["read"]\npaths = ["/data/**"]\n')
+    host_fs = se.HostFileSystem(tmp_path)
+    grant = se.Policy(rules=[Rule("fs", "allow", id="data", ops=["read"], paths=["/data/**"])])
+    try:
+        with PluginHost() as host:
+            p = host.load_plugin(plugin, policy=grant, filesystem=host_fs)
+            assert p.call("hold", 20) == 20
+            assert host_fs.open_fd_count == 20  # a persistent instance may keep descriptors between calls
+            p.close()
+            assert host_fs.open_fd_count == 0  # ... and gives every one back when it is closed
+    finally:
+        host_fs.close_all()
