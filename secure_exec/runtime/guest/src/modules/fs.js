@@ -72,10 +72,30 @@ function flagString(flags, dflt) {
   throw invalidArgType("flags", "of type string or number", flags);
 }
 
-function modeOf(mode, dflt) {
-  if (mode === undefined || mode === null) return dflt;
-  if (typeof mode === "string") return parseInt(mode, 8);
+/** Node's parseFileMode: an octal string or a uint32; ERR_INVALID_ARG_VALUE / _TYPE / ERR_OUT_OF_RANGE. */
+function modeOf(mode, dflt, name = "mode") {
+  if (mode === undefined || mode === null) {
+    if (dflt === undefined) throw invalidArgType(name, "of type number", mode);
+    return dflt;
+  }
+  if (typeof mode === "string") {
+    if (!/^[0-7]+$/.test(mode)) {
+      throw codedError(TypeError, "ERR_INVALID_ARG_VALUE", `The argument '${name}' must be a 32-bit unsigned integer or an octal string. Received ${inspectPrimitive(mode)}`);
+    }
+    mode = parseInt(mode, 8);
+  }
+  if (typeof mode !== "number") throw invalidArgType(name, "of type number", mode);
+  if (!Number.isInteger(mode)) throw codedError(RangeError, "ERR_OUT_OF_RANGE", `The value of "${name}" is out of range. It must be an integer. Received ${mode}`);
+  if (mode < 0 || mode > 4294967295) throw codedError(RangeError, "ERR_OUT_OF_RANGE", `The value of "${name}" is out of range. It must be >= 0 && <= 4294967295. Received ${mode}`);
   return mode;
+}
+
+/** Node's validateInteger(len, "len") for truncate/ftruncate (undefined means 0). */
+function lenOf(len) {
+  if (len === undefined) return 0;
+  if (typeof len !== "number") throw invalidArgType("len", "of type number", len);
+  if (!Number.isInteger(len)) throw codedError(RangeError, "ERR_OUT_OF_RANGE", `The value of "len" is out of range. It must be an integer. Received ${len}`);
+  return Math.max(0, len);
 }
 
 function timeMs(t) {
@@ -317,7 +337,7 @@ realpathSync.native = realpathSync;
 
 function chmodSync(path, mode) {
   const p = toPath(path);
-  host.call("fs.chmod", { path: p, mode: modeOf(mode, 0) }, { syscall: "chmod", path: p, forceSyscall: true });
+  host.call("fs.chmod", { path: p, mode: modeOf(mode) }, { syscall: "chmod", path: p, forceSyscall: true });
 }
 
 function chownSync(path, uid, gid) {
@@ -335,7 +355,7 @@ function utimesSync(path, atime, mtime) {
 function truncateSync(path, len) {
   if (typeof path === "number") { ftruncateSync(path, len); return; }
   const p = toPath(path);
-  host.call("fs.truncate", { path: p, len: len || 0 }, { syscall: "open", path: p });
+  host.call("fs.truncate", { path: p, len: lenOf(len) }, { syscall: "open", path: p });
 }
 
 /** Node's validateInt32(fd, "fd", 0): a number, an integer, within 0 .. 2^31-1. */
@@ -347,7 +367,7 @@ function checkFd(fd) {
 }
 
 function ftruncateSync(fd, len) {
-  host.call("fs.ftruncate", { fd: checkFd(fd), len: len || 0 }, { syscall: "ftruncate" });
+  host.call("fs.ftruncate", { fd: checkFd(fd), len: lenOf(len) }, { syscall: "ftruncate" });
 }
 
 function openSync(path, flags, mode) {
