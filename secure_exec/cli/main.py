@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Sequence
 
 from secure_exec import __version__
-from secure_exec.cli import audit_cmd, plugins_cmd, run_cmd
+from secure_exec.cli import audit_cmd, plugins_cmd, policy_cmd, run_cmd
 from secure_exec.cli.common import (
     EXIT_EPILOG,
     EXIT_GUEST,
@@ -42,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     run_cmd.register(sub)
     plugins_cmd.register(sub)
     audit_cmd.register(sub)
+    policy_cmd.register(sub)
     return parser
 
 
