@@ -131,3 +131,11 @@ def test_require_stack_names_the_file() -> None:
 def test_exit_listener_exit_code_wins() -> None:
     code, out, _ = run("process.on('exit', () => process.exit(1)); console.log('done');", {}, filename="/app/m.js")
     assert (code, out) == (1, "done\n")
+
+
+def test_named_exports_that_are_not_identifiers() -> None:
+    # what node v20 prints for the same files: ["a-b","class","default","ok"] 1 2 3
+    files = {"/app/lib.cjs": "exports['a-b'] = 1; exports['class'] = 2; exports.ok = 3;\n"}
+    src = "import * as ns from './lib.cjs'; console.log(JSON.stringify(Object.keys(ns)), ns['a-b'], ns.class, ns.ok);"
+    code, out, err = run(src, files)
+    assert (code, out) == (0, '["a-b","class","default","ok"] 1 2 3\n'), err

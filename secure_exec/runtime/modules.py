@@ -388,7 +388,16 @@ def cjs_export_names(s: Session, path: str, source: str | None = None, _seen: se
         target = _cjs_resolve(s, spec, path)
         if target is not None and module_format(s, target) == "commonjs":
             names += cjs_export_names(s, target, None, seen)
-    return list(dict.fromkeys(n for n in names if n != "default"))
+    return list(dict.fromkeys(n for n in names if n != "default" and _encodable(n)))
+
+
+def _encodable(name: str) -> bool:
+    """Export names become string literals in generated source: lone surrogates cannot."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def cjs_wrapper_source(s: Session, path: str, source: str | None = None) -> str:
