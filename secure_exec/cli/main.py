@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import socket
 import sys
 import threading
 import traceback
@@ -55,17 +56,28 @@ def _split_script_args(argv: list[str]) -> tuple[list[str], list[str]]:
 
 
 def _watch_sigint() -> None:
-    """Ctrl-C while the guest runs pure JS (no host call to deliver KeyboardInterrupt): exit 130 anyway."""
+    """Ctrl-C while the guest runs pure JS: exit 130 even if the main thread never returns to Python.
+
+    The Python-level handler runs only between bytecodes of the main thread, which may be inside
+    wasm for the whole run; the C-level handler still writes the signal number to the wakeup fd,
+    so a watchdog thread sees it at once and ends the process if the main thread cannot.
+    """
     if threading.current_thread() is not threading.main_thread():
         return
-    fired = threading.Event()
+    reader, writer = socket.socketpair()
+    writer.setblocking(False)
+    signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
 
     def handler(signum: int, frame: object) -> None:
-        fired.set()
         raise KeyboardInterrupt
 
     def watchdog() -> None:
-        fired.wait()
+        while True:
+            data = reader.recv(64)
+            if not data:
+                return
+            if signal.SIGINT in data:
+                break
         if not _done.wait(1.0):  # the main thread did not get to handle it: stop the process
             try:
                 os.write(2, b"secure-exec: interrupted\n")
@@ -73,10 +85,12 @@ def _watch_sigint() -> None:
                 os._exit(EXIT_INTERRUPTED)
 
     _done.clear()
+    _keep.extend((reader, writer))
     signal.signal(signal.SIGINT, handler)
     threading.Thread(target=watchdog, name="secure-exec-sigint", daemon=True).start()
 
 
+_keep: list[socket.socket] = []  # the wakeup socket pair lives as long as the process
 _done = threading.Event()
 
 
