@@ -61,15 +61,22 @@ def _missing_members(proto: type, obj: object) -> list[str]:
     return [m for m in members if not callable(getattr(obj, m, None))]
 
 
+_CONFORMING: set[tuple[str, type]] = set()  # (hook, provider class) already checked against its protocol
+
+
 def _validate(hook: str, plugin: str, result: object) -> None:
     if result is None:
         return
     proto = PROVIDER_HOOKS.get(hook)
+    if proto is not None and (hook, type(result)) in _CONFORMING:
+        return  # a runtime protocol check costs ~0.2 ms; every session asks every provider hook
     if proto is not None and not isinstance(result, proto):
         missing = ", ".join(_missing_members(proto, result)[:8])
         raise ProviderHookError(
             f"plugin {plugin!r}: hook {hook} returned {type(result).__name__}, which is not a "
             f"{proto.__name__} (missing: {missing})", plugin_name=plugin, hook_name=hook)
+    if proto is not None:
+        _CONFORMING.add((hook, type(result)))
     if hook in LIST_HOOKS and not isinstance(result, (list, tuple)):
         raise ProviderHookError(
             f"plugin {plugin!r}: hook {hook} must return a list (or None), got {type(result).__name__}",

@@ -9,6 +9,8 @@ and the pluggy API therefore share one path through policy and audit.
 from __future__ import annotations
 
 import itertools
+import threading
+import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -65,6 +67,58 @@ class _DriverProviders(StaticProviders):
         return MappingEnvProvider(dict(self.initial_env)) if self._mine(context) else None
 
 
+class _Router:
+    """The one host plugin of the shared default manager: the providers of every driver made without
+    a manager, found by the driver token that prefixes each session id.
+
+    Registering a plugin object per driver costs pluggy an inspection of all its attributes (most of a
+    cold start); adding a table entry costs nothing. The router is registered when the default
+    manager first serves a driver, after its entry-point plugins, so drivers' providers win over
+    them exactly as a per-driver plugin registered later would.
+    """
+
+    def __init__(self) -> None:
+        self.drivers: dict[str, _DriverProviders] = {}
+
+    def _find(self, context: ProviderContext) -> _DriverProviders | None:
+        sid = context.session_id
+        cut = sid.find("-")
+        return self.drivers.get(sid[:cut + 1]) if cut >= 0 else None
+
+    @hookimpl
+    def secure_exec_filesystem(self, context: ProviderContext) -> FileSystemProvider | None:
+        d = self._find(context)
+        return d.secure_exec_filesystem(context) if d is not None else None
+
+    @hookimpl
+    def secure_exec_network(self, context: ProviderContext) -> NetworkProvider | None:
+        d = self._find(context)
+        return d.secure_exec_network(context) if d is not None else None
+
+    @hookimpl
+    def secure_exec_command_executor(self, context: ProviderContext) -> CommandExecutor | None:
+        d = self._find(context)
+        return d.secure_exec_command_executor(context) if d is not None else None
+
+    @hookimpl
+    def secure_exec_env(self, context: ProviderContext) -> EnvProvider | None:
+        d = self._find(context)
+        return d.secure_exec_env(context) if d is not None else None
+
+
+_routers: weakref.WeakKeyDictionary[pluggy.PluginManager, _Router] = weakref.WeakKeyDictionary()
+_routers_lock = threading.Lock()
+
+
+def _router(pm: pluggy.PluginManager) -> _Router:
+    with _routers_lock:
+        r = _routers.get(pm)
+        if r is None:
+            r = _routers[pm] = _Router()
+            pm.register(r, name=HOST_PLUGIN_NAME)
+        return r
+
+
 @attrs.define
 class SystemDriver:
     """What a ``NodeRuntime`` runs against: a plugin manager with providers, a policy, configs.
@@ -81,8 +135,13 @@ class SystemDriver:
     host_plugin: object | None = None
 
     def close(self) -> None:
-        if self.host_plugin is not None and self.plugin_manager.is_registered(self.host_plugin):
-            self.plugin_manager.unregister(self.host_plugin)
+        plugin = self.host_plugin
+        if isinstance(plugin, _DriverProviders):
+            router = _routers.get(self.plugin_manager)
+            if router is not None and router.drivers.get(plugin.token) is plugin:
+                del router.drivers[plugin.token]
+        if plugin is not None and self.plugin_manager.is_registered(plugin):
+            self.plugin_manager.unregister(plugin)
         self.host_plugin = None
 
 
@@ -180,11 +239,15 @@ def create_node_driver(
         raise ConfigError(f"permissions must be a mapping of domain -> check, got {type(permissions).__name__}")
     proc = process_config or ProcessConfig()
     base = policy if policy is not None else _no_grant() if not permissions else Policy(permissions=permissions)
-    pm = plugin_manager or default_plugin_manager()
     token = f"d{next(_driver_ids)}-"
     plugin = _DriverProviders(token, proc.env, filesystem=filesystem, network=network,
                               command_executor=command_executor)
-    pm.register(plugin, name=f"{HOST_PLUGIN_NAME}:{token}")
+    if plugin_manager is None:  # the shared default manager: one router, a table entry per driver
+        pm: pluggy.PluginManager = default_plugin_manager()
+        _router(pm).drivers[token] = plugin
+    else:
+        pm = plugin_manager
+        pm.register(plugin, name=f"{HOST_PLUGIN_NAME}:{token}")
     return SystemDriver(
         token=token,
         host_plugin=plugin,
