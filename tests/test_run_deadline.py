@@ -215,3 +215,22 @@ def test_runs_leave_no_thread_behind() -> None:
     for _ in range(5):
         assert rt.exec(code).code == 0
     assert _threads() == before
+
+
+def test_sync_ops_on_a_provider_that_may_block_reuse_one_worker(tmp_path: Path) -> None:
+    from secure_exec.providers.hostfs import HostFileSystem
+
+    seen: set[int] = set()
+
+    class Recording(HostFileSystem):
+        def read_file(self, path: str, **kw: Any) -> bytes:
+            seen.add(threading.get_ident())
+            return bytes(super().read_file(path, **kw))
+
+    (tmp_path / "a.txt").write_text("hi")
+    rt = _runtime(filesystem=Recording(tmp_path), time_limit=30)
+    before = _threads()
+    r = rt.exec('const fs = require("fs"); for (let i = 0; i < 300; i++) fs.readFileSync("/a.txt", "utf8");')
+    assert r.code == 0
+    assert len(seen) == 1 and threading.get_ident() not in seen  # off the guest's thread, one worker
+    assert _threads() == before

@@ -116,8 +116,8 @@ class RunScope:
 
     def _worker(self, *, sync: bool) -> _Worker:
         with self._lock:
-            if sync and self._sync is not None and self._sync.usable():
-                return self._sync
+            if sync and self._sync is not None and self._sync.usable() and not self._sync.busy:
+                return self._sync  # (a nested wait from inside a job gets a worker of its own)
             w: _Worker | None = None
             while not sync and self._idle and w is None:
                 cand = self._idle.pop()
@@ -178,9 +178,11 @@ class _Worker(threading.Thread):
         self._cv = threading.Condition()
         self._job: tuple[Callable[[], Any], concurrent.futures.Future[Any]] | None = None
         self._stopped = False
+        self.busy = False  # a job was given and has not finished
 
     def give(self, fn: Callable[[], Any], fut: concurrent.futures.Future[Any]) -> None:
         with self._cv:
+            self.busy = True
             self._job = (fn, fut)
             self._cv.notify()
 
@@ -204,8 +206,13 @@ class _Worker(threading.Thread):
                 self._job = None
             if fut.set_running_or_notify_cancel():
                 try:
-                    fut.set_result(fn())
+                    result = fn()
                 except BaseException as e:  # noqa: BLE001 - handed to the waiter, who decides
+                    self.busy = False  # before the waiter wakes: its next wait may reuse this worker
                     fut.set_exception(e)
+                else:
+                    self.busy = False
+                    fut.set_result(result)
+            self.busy = False
             if self.pooled:
                 self.scope._idle_again(self)
