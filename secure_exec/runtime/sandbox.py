@@ -91,9 +91,11 @@ _ENTRY_DRIVER = """(() => {{
   }};
   def(globalThis, "__se_entry_state", {{ value: () => state, configurable: false, writable: false,
                                          enumerable: false }});
-  import({path}).then(
-    (ns) => {{ try {{ state = {{ ok: true, ns: plain(ns) }}; }} catch (e) {{ state = failed(e); }} }},
-    (e) => {{ state = failed(e); }});
+  // The completion value: the host gets the outcome at once when the entry settles without host
+  // work or timers; otherwise it drives the event loop and reads __se_entry_state.
+  return import({path}).then(
+    (ns) => {{ try {{ state = {{ ok: true, ns: plain(ns) }}; }} catch (e) {{ state = failed(e); }} return state; }},
+    (e) => {{ state = failed(e); return state; }});
 }})();"""
 
 
@@ -379,8 +381,8 @@ class Sandbox:
         """Evaluate the entry ES module; its top-level await may wait on timers and host operations."""
         s = self.session
         s.entry = (file_path, code)
-        self.eval_script(_ENTRY_DRIVER.format(path=orjson.dumps(file_path).decode()), ENTRY_NAME)
-        state: list[Any] = []
+        first = self.eval_script(_ENTRY_DRIVER.format(path=orjson.dumps(file_path).decode()), ENTRY_NAME)
+        state: list[Any] = [first] if first is not None else []
 
         def settled() -> bool:
             r = self.guest("__se_entry_state", [])
@@ -388,7 +390,8 @@ class Sandbox:
                 state.append(r)
             return bool(state)
 
-        self.drive(until=settled)
+        if not state:
+            self.drive(until=settled)
         if not state and not settled():
             if s.exit_code is not None:
                 return None
