@@ -137,6 +137,8 @@ class PluginInstance:
         self._owner: int | None = None
         self._ids = itertools.count(1)
         self._sb: Sandbox | None = None
+        self._ctx_base: Any = None
+        self._ctx_fields: dict[str, Any] | None = None
         self.exports: tuple[str, ...] = ()
         self.calls = 0
         self._start()
@@ -235,7 +237,9 @@ class PluginInstance:
             self.calls += 1
             gate = sb.session.gate
             base_ctx = gate.audit_ctx
-            gate.audit_ctx = attrs.evolve(base_ctx, call_id=call_id)
+            if self._ctx_fields is None or self._ctx_base is not base_ctx:
+                self._ctx_base, self._ctx_fields = base_ctx, attrs.asdict(base_ctx, recurse=False)
+            gate.audit_ctx = type(base_ctx)(**{**self._ctx_fields, "call_id": call_id})  # evolve, cheaper
             t0 = time.perf_counter()
             status = "error"
             try:
@@ -332,12 +336,14 @@ class _CallLock:
 
     def __enter__(self) -> None:
         p = self.p
-        sb = p._sb
-        if p._owner == threading.get_ident() or (sb is not None and current_scope() is sb.scope):
-            raise SandboxBusy(f"plugin {p.id!r} is already running a call: a host function or hook cannot call "
-                              "back into the plugin that called it")
-        p._lock.acquire()
-        p._owner = threading.get_ident()
+        me = threading.get_ident()
+        if not p._lock.acquire(blocking=False):  # busy: refuse a re-entry, wait for another thread
+            sb = p._sb
+            if p._owner == me or (sb is not None and current_scope() is sb.scope):
+                raise SandboxBusy(f"plugin {p.id!r} is already running a call: a host function or hook cannot "
+                                  "call back into the plugin that called it")
+            p._lock.acquire()
+        p._owner = me
 
     def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
         self.p._owner = None

@@ -141,6 +141,8 @@ class RunScope:
 
     def release(self, grace: float = RELEASE_GRACE_S) -> int:
         """Stop everything the run started and join its threads; returns how many had to be abandoned."""
+        if not self._stoppers and not self._threads:
+            return 0  # nothing was started (most plugin calls): no lock, no work
         with self._lock:
             stoppers = list(self._stoppers.values())
             self._stoppers.clear()
