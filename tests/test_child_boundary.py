@@ -118,11 +118,42 @@ def test_git_config_env_cannot_run_code_through_an_args_locked_rule(tmp_path: Pa
 def test_a_glob_does_not_name_a_code_running_variable(tmp_path: Path, repo: Path) -> None:
     marker = tmp_path / "pwned-glob"
     for env in (["GIT_*"], ["*"], ["GIT_CONFIG_*"]):
-        got, events = spawn(tmp_path, [FS_ALL, child_rule("git", ["status"], env=env)], "git", ["status"],
-                            env=git_fsmonitor_env(marker), cwd="/repo")
-        assert got["error"] == "EACCES", env
-        assert denial(events)["rule_id"] == "guard:child.env"
+        with pytest.raises(ConfigError, match="glob"):  # refused when the rule is made, not silently inert
+            child_rule("git", ["status"], env=env)
+    got, events = spawn(tmp_path, [FS_ALL, child_rule("git", ["status"])], "git", ["status"],
+                        env=git_fsmonitor_env(marker), cwd="/repo")
+    assert got["error"] == "EACCES"
+    assert denial(events)["rule_id"] == "guard:child.env"
     assert not marker.exists()
+
+
+def test_variables_outside_any_known_family_need_a_written_out_name(tmp_path: Path) -> None:
+    """Review finding: TAR_OPTIONS (tar --checkpoint-action=exec) was in no family list and ran a command."""
+    marker = tmp_path / "pwned-tar"
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "a").write_text("x")
+    subprocess.run(["tar", "-cf", str(root / "a.tar"), "-C", str(root), "a"], check=True)
+    evil = {"TAR_OPTIONS": f"--checkpoint=1 --checkpoint-action=exec=touch {marker}"}
+    allow = {"fs": lambda r: se.Decision(allow=True), "child_process": lambda r: se.Decision(allow=True)}
+    for kw in ({"rules": [child_rule("tar", ["-tf", "a.tar"])]}, {"rules": [], "permissions": allow}):
+        got, events = spawn(tmp_path, kw.pop("rules"), "tar", ["-tf", "a.tar"], env=evil, cwd="/", **kw)
+        assert got["error"] == "EACCES" and denial(events)["rule_id"] == "guard:child.env"
+    assert not marker.exists()
+    # a rule that writes the name out is the host's informed choice
+    got, _ = spawn(tmp_path, [child_rule("tar", ["-tf", "a.tar"], env=["TAR_OPTIONS"])], "tar", ["-tf", "a.tar"],
+                   env={"TAR_OPTIONS": "--verbose"}, cwd="/")
+    assert got["error"] is None and "a" in got["out"]
+
+
+def test_a_wildcard_argument_is_not_an_option(tmp_path: Path) -> None:
+    """Review finding: args ["-xf", "a.tar", "*"] let "--to-command=id" through."""
+    tar = real("tar")
+    r = child_rule("tar", ["-xf", "a.tar", "*"])
+    assert r.matches(ChildProcessAccessRequest(tar, ("-xf", "a.tar", "member.txt")))
+    assert not r.matches(ChildProcessAccessRequest(tar, ("-xf", "a.tar", "--to-command=id")))
+    assert child_rule("tar", ["-xf", "a.tar", "--to-command=*"]).matches(
+        ChildProcessAccessRequest(tar, ("-xf", "a.tar", "--to-command=cat")))
 
 
 def test_bash_env_and_exported_functions_are_refused(tmp_path: Path) -> None:
@@ -157,10 +188,12 @@ def test_only_the_safe_base_and_listed_names_reach_the_child(tmp_path: Path) -> 
     got, _ = spawn(tmp_path, [child_rule("printenv")], "printenv", [], env=base)
     assert sorted(got["out"].split()) == sorted(f"{k}={v}" for k, v in base.items())
     got, events = spawn(tmp_path, [child_rule("printenv")], "printenv", [], env={**base, "APP_MODE": "x"})
-    assert got["error"] == "EACCES" and denial(events)["rule_source"] == "default"
-    got, _ = spawn(tmp_path, [child_rule("printenv", env=["APP_*"])], "printenv", ["APP_MODE"],
+    assert got["error"] == "EACCES" and denial(events)["rule_id"] == "guard:child.env"
+    got, _ = spawn(tmp_path, [child_rule("printenv", env=["APP_MODE"])], "printenv", ["APP_MODE"],
                    env={**base, "APP_MODE": "x"})
     assert got["out"] == "x\n"
+    with pytest.raises(ConfigError, match="glob"):  # a glob could pass TAR_OPTIONS, MAKEFILES, ...
+        child_rule("printenv", env=["APP_*"])
     assert printenv.startswith("/")
 
 
@@ -312,7 +345,7 @@ def test_env_field_in_toml_and_narrowing(tmp_path: Path) -> None:
     git = real("git")
     f = tmp_path / "p.toml"
     f.write_text(f'[[rules]]\ncapability = "child_process"\neffect = "allow"\nexecutable = "{git}"\n'
-                 'args = ["status"]\nenv = ["GIT_DIR", "APP_*"]\n')
+                 'args = ["status"]\nenv = ["GIT_DIR", "APP_X"]\n')
     p = policy_from_toml(f)
     assert p.decide(ChildProcessAccessRequest(git, ("status",), None, {"GIT_DIR": "/r", "APP_X": "1"})).allow
     assert not p.decide(ChildProcessAccessRequest(git, ("status",), None, {"GIT_WORK_TREE": "/"})).allow
@@ -321,7 +354,7 @@ def test_env_field_in_toml_and_narrowing(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="env"):
         policy_from_toml(f)
     # narrowing cannot add a code-running name the parent did not name literally
-    parent = Policy(rules=[Rule("child_process", "allow", executable=git, env=["GIT_*", "APP_*"])])
+    parent = Policy(rules=[Rule("child_process", "allow", executable=git, env=["GIT_DIR2", "APP_X"])])
     with pytest.raises(ConfigError, match="escalation"):
         parent.narrow(rules=[Rule("child_process", "allow", executable=git, env=["GIT_DIR"])])
     parent.narrow(rules=[Rule("child_process", "allow", executable=git, env=["APP_X"])])

@@ -22,8 +22,9 @@ CHILD_GUARDS = frozenset({"child.env", "child.launcher"})
 GUARD_NAMES = frozenset(FS_GUARDS) | NET_GUARDS | CHILD_GUARDS
 
 # -- a child's environment ------------------------------------------------------------------------
-# Names every child may get (values are the guest's): the safe base. Everything else needs a rule
-# (``env = [...]`` on a child_process allow rule) or a function check that allows it.
+# Names every child may get (values are the guest's): the safe base. Every other name needs a
+# child_process allow rule that writes it out (``env = ["NAME"]``); globs and function checks
+# cannot add one (guard ``child.env``).
 SAFE_ENV_NAMES = frozenset({"PATH", "HOME", "LANG", "TERM", "TZ"})
 SAFE_ENV_PREFIXES = ("LC_",)
 # Families that make common tools load or run code named by the variable. A name in these families
@@ -133,10 +134,14 @@ def child_guard(request: ChildProcessAccessRequest, waived: frozenset[str],
     """``child.env``: a variable in a code-running family that no allow rule of the deciding policy
     names literally (``named``); ``child.launcher``: an executable that runs another program."""
     if "child.env" not in waived:
+        # An allow-list, not a list of known-bad names: tools read far more variables as code
+        # (TAR_OPTIONS, ZIPOPT, MAKEFILES, PHPRC, RSYNC_RSH, ...) than any list can hold. Only the
+        # safe base passes by itself; every other name must be written out by an allow rule.
         for name in request.env:
-            if is_code_env(name) and name not in named:
-                return "child.env", (f"environment variable {name} can make the child run other code; "
-                                     "a child_process allow rule must name it in 'env'")
+            if not is_safe_env(name) and name not in named:
+                why = "can make the child run other code" if is_code_env(name) else "is not in the safe base"
+                return "child.env", (f"environment variable {name} {why}; a child_process allow rule "
+                                     "must name it in 'env' (globs and function checks cannot)")
     launcher = launcher_name(request.command)
     if launcher == "env" and "child.env" not in waived:  # `env NAME=... cmd` sets variables through argv
         names = env_assignments(request.args)

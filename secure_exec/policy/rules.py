@@ -185,6 +185,10 @@ class Rule:
             for n in self.env:
                 if not n or "=" in n or "\x00" in n:
                     raise ConfigError(f"{where}: bad env name pattern {n!r}")
+                if self.effect == "allow" and _WILDCARDS & set(n):
+                    raise ConfigError(f"{where}: env name {n!r} is a glob; an allow rule must write out every "
+                                      "variable it passes to the child (a glob could pass one that makes a tool "
+                                      "run code, e.g. TAR_OPTIONS or MAKEFILES)")
             set_(self, "_env_literal", frozenset(n for n in self.env if not _WILDCARDS & set(n)))
             set_(self, "_env_re", compile_any([name_glob_regex(n) for n in self.env]))
         set_(self, "matcher", self._fs_matcher() if cap == "fs" else self._generic_matcher())
@@ -312,12 +316,11 @@ class Rule:
         return True
 
     def _env_allows(self, name: str) -> bool:
-        """May an allow rule give the child variable ``name``? (safe base, or listed; code families literally)."""
-        if is_code_env(name):
-            return name in self._env_literal
-        if is_safe_env(name):
-            return True
-        return self._env_re is not None and self._env_re.fullmatch(name) is not None
+        """May an allow rule give the child variable ``name``? The safe base, or a name it writes out.
+
+        Globs do not count: far more variables make tools run code than any list of families can
+        hold (TAR_OPTIONS, ZIPOPT, MAKEFILES, ...), so only names a rule spells out pass."""
+        return is_safe_env(name) or name in self._env_literal
 
     # -- narrowing ----------------------------------------------------------------------------
 
@@ -374,11 +377,14 @@ _WILDCARDS = frozenset("*?")
 
 
 def arg_glob_regex(pattern: str) -> str:
-    """Path-aware argument pattern: ``**`` any text, ``*`` any text but ``/``, ``?`` one char but ``/``.
+    """Path-aware argument pattern: ``**`` any text, ``*`` any text but ``/``, ``?`` one char but ``/``;
+    a pattern that starts with a wildcard does not match an argument that starts with ``-``.
 
     Every wildcard is a group so the matcher can check what it matched (see ``_wildcard_dotdot``).
     """
-    out: list[str] = []
+    # A pattern that starts with a wildcard never matches an option: "*" for a file name must not
+    # be satisfied by "--to-command=id" (options are written out in the pattern, e.g. "--out=*").
+    out: list[str] = ["(?!-)"] if pattern[:1] in ("*", "?") else []
     i = 0
     while i < len(pattern):
         ch = pattern[i]
