@@ -394,3 +394,13 @@ def test_function_checks_see_the_resolved_cwd(tmp_path: Path) -> None:
 
     got, _ = spawn(tmp_path, [], "pwd", [], cwd="/link", permissions={**se.allow_all_fs, "child_process": check})
     assert seen == ["/work/sub"] and got["out"].strip() == str(root / "work" / "sub")
+
+
+def test_a_background_job_left_in_the_childs_group_ends_with_it(tmp_path: Path) -> None:
+    """Review finding: `sh -c 'sleep 41.5 &'` returned and left the sleep running in the child's group."""
+    tag = f"{41 + (os.getpid() % 1000) / 1000:.3f}"
+    got, _ = spawn(tmp_path, [child_rule("sh", ["-c", f"sleep {tag} >/dev/null 2>&1 </dev/null &"])], "sh",
+                   ["-c", f"sleep {tag} >/dev/null 2>&1 </dev/null &"])
+    assert got["error"] is None and got["status"] == 0
+    left = subprocess.run(["pgrep", "-f", f"sleep {tag}"], capture_output=True, text=True)
+    assert left.stdout.strip() == "", "the background sleep outlived the spawn"

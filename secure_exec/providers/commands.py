@@ -160,13 +160,26 @@ class SubprocessCommandExecutor:
         err.start()
         if input is not None:
             threading.Thread(target=_feed, args=(proc.stdin, input), daemon=True).start()
-        timed_out = False
-        try:
-            proc.wait(timeout=limit)
-        except subprocess.TimeoutExpired:
-            timed_out = True
+        expired = threading.Event()
+
+        def on_timeout() -> None:
+            expired.set()
             _kill_group(proc)
-            proc.wait()
+
+        timer = threading.Timer(limit, on_timeout)
+        timer.daemon = True
+        timer.start()
+        try:
+            # Exited but not reaped (WNOWAIT): its pid stays reserved, so the process-group id cannot be
+            # reused by an unrelated process before the leftovers of the group are killed below.
+            os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)
+        except ChildProcessError:
+            pass
+        finally:
+            timer.cancel()
+        _kill_group(proc)  # a background job the child left in its own group ends with it
+        proc.wait()
+        timed_out = expired.is_set()
         # The pipes close when every holder exits. A grandchild that left the process group keeps them
         # open: wait for it only until the timeout, then stop reading and return what arrived.
         for cap in (out, err):
