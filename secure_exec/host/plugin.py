@@ -43,7 +43,7 @@ from secure_exec.providers.scope import current_scope
 from secure_exec.runtime.config import StdioEvent
 from secure_exec.runtime.modules import load_module
 from secure_exec.runtime.node_runtime import NodeRuntime
-from secure_exec.runtime.sandbox import Sandbox, limit_name, limit_of
+from secure_exec.runtime.sandbox import TURN, Sandbox, limit_name, limit_of
 from secure_exec.runtime.session import Session
 
 PLUGIN_ROOT = "/plugin"
@@ -174,7 +174,8 @@ class PluginInstance:
         entry = PLUGIN_ROOT + "/" + Path(self.manifest.entry).as_posix()
         try:
             sb.begin(rt.limits.time_limit)
-            sb.eval_script(_KIT, "<secure_exec plugin kit>")
+            sb.eval_script(_KIT + "\n" + TURN, "<secure_exec plugin kit>")
+            sb.has_turn = True
             ns = sb.eval_module(_INVOKER.format(entry=orjson.dumps(entry).decode()), INVOKER)
             sb.release()  # nothing the plugin's top level started outlives its load
         except BaseException:

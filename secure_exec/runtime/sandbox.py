@@ -91,12 +91,21 @@ _ENTRY_DRIVER = """(() => {{
   }};
   def(globalThis, "__se_entry_state", {{ value: () => state, configurable: false, writable: false,
                                          enumerable: false }});
+{TURN}
+
   // The completion value: the host gets the outcome at once when the entry settles without host
   // work or timers; otherwise it drives the event loop and reads __se_entry_state.
   return import({path}).then(
     (ns) => {{ try {{ state = {{ ok: true, ns: plain(ns) }}; }} catch (e) {{ state = failed(e); }} return state; }},
     (e) => {{ state = failed(e); return state; }});
 }})();"""
+
+
+# One event-loop turn in one crossing: unhandled rejections, due timers, then "is work pending?".
+# Defined (non-configurable) before guest code runs, from the shim's own fixed entry points.
+TURN = """const rej = globalThis.__se_rejections, tick = globalThis.__se_tick, pend = globalThis.__se_pending;
+  Object.defineProperty(globalThis, "__se_turn", { configurable: false, writable: false, enumerable: false,
+    value: (now) => { rej(); const d = tick(now); return [d, !!pend()]; } });"""
 
 
 @attrs.frozen
@@ -250,6 +259,7 @@ class Sandbox:
         self.time_limit: float | None = limits.time_limit
         self._loader = module_loader
         self._closed = False
+        self.has_turn = False  # __se_turn is defined in this instance (see TURN)
         try:
             self.inst = JSInstance(limits=limits, host_call=functools.partial(dispatcher.handle, s),
                                    module_loader=self._load)
@@ -345,9 +355,15 @@ class Sandbox:
                 self.guest("__se_settle", [op.id, ok, value])
             if s.exit_code is not None:
                 break
-            self.guest("__se_rejections", [])  # unhandled rejections: Node's default is to throw
-            delay = self.guest("__se_tick", [time.time() * 1000.0])
-            pending = bool(self.guest("__se_pending", []))
+            if self.has_turn:
+                turn = self.guest("__se_turn", [time.time() * 1000.0])
+                ok = isinstance(turn, list) and len(turn) == 2
+                delay: Any = turn[0] if ok else None
+                pending = bool(turn[1]) if ok else False
+            else:
+                self.guest("__se_rejections", [])  # unhandled rejections: Node's default is to throw
+                delay = self.guest("__se_tick", [time.time() * 1000.0])
+                pending = bool(self.guest("__se_pending", []))
             timer = isinstance(delay, int | float) and not isinstance(delay, bool) and delay >= 0
             if not s.async_ops and not timer and not pending:
                 return
@@ -381,7 +397,8 @@ class Sandbox:
         """Evaluate the entry ES module; its top-level await may wait on timers and host operations."""
         s = self.session
         s.entry = (file_path, code)
-        first = self.eval_script(_ENTRY_DRIVER.format(path=orjson.dumps(file_path).decode()), ENTRY_NAME)
+        first = self.eval_script(_ENTRY_DRIVER.format(path=orjson.dumps(file_path).decode(), TURN=TURN), ENTRY_NAME)
+        self.has_turn = True
         state: list[Any] = [first] if first is not None else []
 
         def settled() -> bool:
