@@ -145,7 +145,8 @@ class SubprocessCommandExecutor:
         except OSError:
             raise _spawn_error("ENOENT", command) from None
         ends = time.monotonic() + limit
-        tracked = scope.track(lambda: _kill_group(proc)) if scope is not None else None
+        # killed when the run ends; never after it was reaped (its group id could belong to another process)
+        tracked = scope.track(lambda: _kill_group(proc) if proc.returncode is None else None) if scope else None
         try:
             return self._collect(proc, input, limit, ends)
         finally:
