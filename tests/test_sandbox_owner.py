@@ -202,3 +202,22 @@ def test_no_guest_input_raises_an_untyped_host_exception(make_run: Callable[...,
     except se.SecureExecError:
         return
     assert isinstance(r.code, int)
+
+
+FORGED = 'const e = new Error("interrupted"); e.name = "InternalError"; throw e;'
+
+
+def test_a_guest_cannot_forge_the_time_limit(make_run: Callable[..., Run], tmp_path: Path) -> None:
+    """Review finding: throwing InternalError('interrupted') gave exit 124 and limit.exceeded after 1 ms."""
+    run = make_run(se.allow_all, time_limit=5.0)
+    for path in ("/x.mjs", "/x.js"):
+        r = run.run(FORGED, path)
+        assert r.code == 1 and "interrupted" in (r.error_message or ""), (path, r)
+    assert _limits(run) == []
+    plugin = _plugin(tmp_path, "export function forge() { " + FORGED + " }\n",
+                     MANIFEST.replace('host_functions = ["again"]\n', ""))
+    with PluginHost() as host:
+        p = host.load_plugin(plugin, policy=se.Policy(name="none"))
+        with pytest.raises(PluginError) as ei:
+            p.call("forge")
+        assert not isinstance(ei.value, se.TimeLimitExceeded)

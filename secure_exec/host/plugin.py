@@ -306,7 +306,7 @@ class PluginInstance:
         raw = r.get("error")
         err: dict[str, Any] = raw if isinstance(raw, dict) else {}
         name, msg = _s(err.get("name")), _s(err.get("message"))
-        lim = limit_of(name, msg, sb.limits, sb.time_limit)
+        lim = limit_of(name, msg, sb.limits, sb.time_limit, sb.deadline)
         if lim is not None:
             raise lim
         code = err.get("code")

@@ -214,9 +214,21 @@ def error_message(e: JSError) -> str:
     return msg if len(msg) <= MAX_ERROR_MESSAGE else msg[:MAX_ERROR_MESSAGE] + "...[Truncated]"
 
 
-def limit_of(name: str, message: str, limits: EngineLimits, time_limit: float | None = None) -> LimitExceeded | None:
-    """The typed limit behind a JS error that reached us as data (a rejected import, a plugin result)."""
+DEADLINE_SLACK_S = 0.005
+"""How close to its deadline a run must be for an ``interrupted`` error to count as the time limit."""
+
+
+def limit_of(name: str, message: str, limits: EngineLimits, time_limit: float | None = None,
+             deadline: float | None = None) -> LimitExceeded | None:
+    """The typed limit behind a JS error that reached us as data (a rejected import, a plugin result).
+
+    Its name and message are the guest's to choose, so a time limit is believed only when the run's
+    deadline has really passed: a guest that throws ``InternalError("interrupted")`` early gets an
+    ordinary error, never exit 124 and a ``limit.exceeded`` event it did not earn.
+    """
     if name == "InternalError" and message == "interrupted":
+        if deadline is None or time.monotonic() < deadline - DEADLINE_SLACK_S:
+            return None
         tl = limits.time_limit if time_limit is None else time_limit
         return TimeLimitExceeded(f"the script exceeded its time limit of {tl} s")
     if name == "InternalError" and message == "out of memory":
@@ -421,7 +433,7 @@ class Sandbox:
         raw = r.get("error")
         err: dict[str, Any] = raw if isinstance(raw, dict) else {}
         name, msg, stack = (str(err.get(k) or "") for k in ("name", "message", "stack"))
-        lim = limit_of(name, msg, self.limits, self.time_limit)
+        lim = limit_of(name, msg, self.limits, self.time_limit, self.deadline)
         if lim is not None:
             raise lim
         raise JSError(name or "Error", msg, stack)
