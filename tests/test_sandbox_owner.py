@@ -221,3 +221,36 @@ def test_a_guest_cannot_forge_the_time_limit(make_run: Callable[..., Run], tmp_p
         with pytest.raises(PluginError) as ei:
             p.call("forge")
         assert not isinstance(ei.value, se.TimeLimitExceeded)
+
+
+def test_a_pinned_plugin_runs_only_its_verified_files_whatever_the_spelling(tmp_path: Path) -> None:
+    """Review finding: require(), file:// URLs and '//plugin/...' reached files changed after load or hidden."""
+    from secure_exec.host.manifest import plugin_digest
+
+    plugin = tmp_path / "plugin"
+    plugin.mkdir()
+    (plugin / "secure-exec-plugin.toml").write_text(
+        '[plugin]\nid = "p"\nversion = "1"\nentry = "main.mjs"\n\n'
+        '[[permissions]]\ncapability = "fs"\neffect = "allow"\nops = ["import"]\npaths = ["/plugin/**"]\n')
+    (plugin / "main.mjs").write_text(
+        'import { createRequire } from "node:module";\n'
+        'export const viaRequire = () => createRequire(import.meta.url)("./h.cjs");\n'
+        'export const viaFileUrl = async () => (await import("file:///plugin/h.mjs")).v;\n'
+        'export const viaDoubleSlash = async () => {\n'
+        '  try { return (await import("//plugin/.hidden.mjs")).v } catch (e) { return e.code } };\n')
+    (plugin / "h.cjs").write_text('module.exports = "original";')
+    (plugin / "h.mjs").write_text('export const v = "original";')
+    (plugin / ".hidden.mjs").write_text('export const v = "hidden";')
+    pin = plugin_digest(plugin)
+    host_fs = se.HostFileSystem(tmp_path)
+    try:
+        with PluginHost() as host:
+            p = host.load_plugin(plugin, pinned_digest=pin, filesystem=host_fs,
+                                 policy=se.Policy(rules=[se.Rule("fs", "allow", paths=["/**"])]))
+            (plugin / "h.cjs").write_text('module.exports = "CHANGED AFTER LOAD";')
+            (plugin / "h.mjs").write_text('export const v = "CHANGED AFTER LOAD";')
+            assert p.call("viaRequire") == "original"
+            assert p.call("viaFileUrl") == "original"
+            assert p.call("viaDoubleSlash") == "ERR_MODULE_NOT_FOUND"
+    finally:
+        host_fs.close_all()

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import posixpath
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -29,7 +28,6 @@ import orjson
 from secure_exec.errors import (
     ConfigError,
     EngineTrap,
-    GuestError,
     JSError,
     LimitExceeded,
     SandboxBusy,
@@ -154,16 +152,9 @@ class PluginInstance:
     # ----------------------------------------------------------------- lifecycle
 
     def _load(self, s: Session, spec: str, referrer: str) -> tuple[str, str]:
-        """The plugin's own files come from its verified in-memory copy; anything else via the fs gate."""
-        base = posixpath.dirname(referrer) if referrer.startswith("/") else PLUGIN_ROOT
-        path = posixpath.normpath(posixpath.join(base, spec)) if spec.startswith((".", "/")) else None
-        if path is not None and (path == PLUGIN_ROOT or path.startswith(PLUGIN_ROOT + "/")):
-            data = self._files.get(path[len(PLUGIN_ROOT) + 1:])
-            if data is None:  # not in the digest (hidden, added after load, or absent): never served
-                raise GuestError("ERR_MODULE_NOT_FOUND", f"Cannot find module '{spec}' imported from {referrer}")
-            if len(data) > MAX_MODULE_BYTES:
-                raise GuestError("ERR_MODULE_TOO_LARGE", f"module {path} is larger than {MAX_MODULE_BYTES} bytes")
-            return path, data.decode("utf-8", "replace")
+        """The plugin's own files come from its verified in-memory copy (``Session.modules``, which the
+        ES loader and the guest's ``require`` both consult, for every spelling of a path); anything
+        else via the fs gate."""
         return load_module(s, spec, referrer)
 
     def _start(self) -> None:
@@ -171,6 +162,7 @@ class PluginInstance:
         sb = Sandbox(driver=rt.driver, limits=rt.limits, audit_log=rt.audit_log, dispatcher=rt.dispatcher,
                      who=rt.identity, process=rt.driver.process_config, on_stdio=self.on_stdio,
                      module_loader=self._load)
+        sb.session.modules = (PLUGIN_ROOT, self._files)  # before any plugin code can import or require
         entry = PLUGIN_ROOT + "/" + Path(self.manifest.entry).as_posix()
         try:
             sb.begin(rt.limits.time_limit)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
@@ -48,6 +48,9 @@ class Session:
     scope: RunScope = attrs.field(factory=RunScope)  # deadline + threads/children/sockets this run started
     wakeup: threading.Event = attrs.field(factory=threading.Event)
     entry: tuple[str, str] | None = None  # (guest path, source) of the ES module being run
+    # (guest folder, files): modules under that folder come only from this verified copy (a plugin's
+    # own code as its digest was checked at load), whatever the filesystem holds there now
+    modules: tuple[str, Mapping[str, bytes]] | None = None
 
     def not_configured(self, capability: str, syscall: str | None = None, path: str | None = None) -> GuestError:
         """ENOSYS: no provider for this capability (distinct from EACCES, which is a policy denial)."""

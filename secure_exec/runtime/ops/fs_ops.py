@@ -462,12 +462,40 @@ def ftruncate(s: Session, a: dict[str, Any]) -> Any:
 # ---- modules: decided as "import", never as "read" ----------------------------------------------
 
 
+def _verified(s: Session, path: str) -> tuple[bool, str, bytes | None]:
+    """``(inside, canonical path, data)`` for a path under the session's verified module folder.
+
+    A plugin's own modules come only from the copy its digest was checked on at load: a file
+    changed, added or hidden on disk since then is never served, whatever specifier reaches it
+    (``./x``, ``/plugin/x``, ``//plugin/x``, ``file:///plugin/x``, ``require``).
+    """
+    if s.modules is None:
+        return False, path, None
+    root, files = s.modules
+    norm = guest_path(path, cwd=s.cwd, syscall="open")
+    if norm != root and not norm.startswith(root + "/"):
+        return False, norm, None
+    return True, norm, files.get(norm[len(root) + 1:])
+
+
+def _verified_kind(s: Session, norm: str) -> str | None:
+    assert s.modules is not None
+    root, files = s.modules
+    rel = norm[len(root) + 1:]
+    if rel in files:
+        return "file"
+    return "dir" if norm == root or any(f.startswith(rel + "/") for f in files) else None
+
+
 def module_exists(s: Session, path: str, *, refused_is_absent: bool = True) -> bool:
     """Whether the loader may use ``path``: a refused probe is "absent", whether or not it exists.
 
     With ``refused_is_absent=False`` a refusal raises ``EACCES`` instead (for the path a relative
     import names: the guest learns it may not look there, never whether something is there).
     """
+    inside, norm, _data = _verified(s, path)
+    if inside:
+        return _verified_kind(s, norm) is not None
     try:
         with FsCall(s, "import", "stat", path, remap={"exists": "import"}) as c:
             return c.fs.exists(c.path, check=c.check)
@@ -481,6 +509,13 @@ def module_exists(s: Session, path: str, *, refused_is_absent: bool = True) -> b
 
 def module_source(s: Session, path: str) -> str:
     """The text of a module the loader resolved, read as the ``import`` decision allows."""
+    inside, norm, verified = _verified(s, path)
+    if inside:
+        if verified is None:  # not in the digest: hidden, added after load, or absent
+            raise GuestError("ERR_MODULE_NOT_FOUND", f"Cannot find module '{norm}'")
+        if len(verified) > MAX_MODULE_BYTES:
+            raise GuestError("ERR_MODULE_TOO_LARGE", f"module {path} is larger than {MAX_MODULE_BYTES} bytes")
+        return verified.decode("utf-8", "replace")
     with FsCall(s, "import", "open", path, remap={"read": "import"}) as c:
         data = c.fs.read_file(c.path, check=c.check)
         c.rec.bytes_out = len(data)
@@ -491,6 +526,11 @@ def module_source(s: Session, path: str) -> str:
 
 def module_stat(s: Session, a: dict[str, Any]) -> Any:
     """The guest's CommonJS resolver: ``{"kind": ...}`` or ``{"kind": null}`` (absent or refused)."""
+    raw = a.get("path")
+    if isinstance(raw, str) and raw:
+        inside, norm, _data = _verified(s, raw)
+        if inside:
+            return {"kind": _verified_kind(s, norm)}
     try:
         with FsCall(s, "import", "stat", a.get("path"), remap={"stat": "import"}) as c:
             return {"kind": c.fs.stat(c.path, check=c.check).kind}
