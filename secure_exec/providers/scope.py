@@ -75,8 +75,20 @@ class RunScope:
     # ---------------------------------------------------------------- registry
 
     def track(self, stop: Stopper) -> int:
-        """Register ``stop`` to be called when the run ends; returns a handle for ``untrack``."""
+        """Register ``stop`` to be called when the run ends; returns a handle for ``untrack``.
+
+        Work that ``release()`` already gave up on (a worker it stopped, still inside ``Popen`` or
+        ``connect`` when the run ended) may register late: its stopper runs at once instead, so
+        nothing it starts outlives the run it belonged to.
+        """
         key = next(_ids)
+        cur = threading.current_thread()
+        if isinstance(cur, _Worker) and cur.scope is self and cur.released:
+            try:
+                stop()
+            except Exception:  # noqa: BLE001 - the stopper's failure must not hide the late start
+                _log.warning("run scope: a late stopper failed", exc_info=True)
+            return key
         with self._lock:
             self._stoppers[key] = stop
         return key
@@ -195,6 +207,11 @@ class _Worker(threading.Thread):
         with self._cv:
             self._stopped = True
             self._cv.notify()
+
+    @property
+    def released(self) -> bool:
+        """``release()`` stopped this worker: the run it served has ended."""
+        return self._stopped
 
     def run(self) -> None:
         _current.set(self.scope)
