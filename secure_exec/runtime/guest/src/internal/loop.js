@@ -75,11 +75,26 @@ function addTimer(fn, ms, args, repeat) {
   return t;
 }
 
+let running = null; // the one-shot Timeout whose callback is running (still active for Node until it returns)
+
 function clearTimer(t) {
   if (t === null || t === undefined) return;
   if (t instanceof Immediate) { t._cleared = true; return; }
   const id = typeof t === "object" ? t._id : Number(t);
+  if (running !== null && running._id === id) running._clearedWhileRunning = true;
   timers.delete(id);
+}
+
+/** process.getActiveResourcesInfo(): one "Timeout" per referenced active timer, one "Immediate" per
+ * referenced immediate not yet run (Node lists libuv requests and handles first; the guest has none). */
+function activeResources() {
+  let timeouts = 0;
+  for (const tm of timers.values()) if (tm._ref) timeouts++;
+  if (running !== null && running._ref && !running._clearedWhileRunning && !timers.has(running._id)) timeouts++;
+  let imms = 0;
+  for (const im of immediates) if (im._ref && !im._cleared) imms++;
+  for (const item of batch) if (item.immediate && item.immediate._ref && !item.immediate._cleared) imms++;
+  return [...Array(timeouts).fill("Timeout"), ...Array(imms).fill("Immediate")];
 }
 
 function addImmediate(fn, args) {
@@ -176,10 +191,12 @@ function tick(nowMs) {
       if (tm._repeat) {
         tm._due = now + tm._delay;
         tm._seq = nextTimerId++;
+        runCallback(tm._fn, tm, tm._args);
       } else {
         timers.delete(tm._id);
+        running = tm;
+        try { runCallback(tm._fn, tm, tm._args); } finally { running = null; }
       }
-      runCallback(tm._fn, tm, tm._args);
     } else {
       runCallback(item.immediate._fn, item.immediate, item.immediate._args);
     }
@@ -255,5 +272,5 @@ function isExited() { return exited; }
 
 module.exports = {
   Timeout, Immediate, addTimer, clearTimer, addImmediate, nextTick, tick, pending, newOpId, awaitOp, trackOp, untrackOp, settle,
-  markExited, setUncaughtHandler, loopNow, isExited, isExit, flushTicks,
+  markExited, setUncaughtHandler, loopNow, isExited, isExit, flushTicks, activeResources,
 };

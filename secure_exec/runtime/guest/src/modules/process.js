@@ -126,6 +126,7 @@ function hrtime(prev) {
 }
 hrtime.bigint = () => BigInt(Math.round(performance.now() * 1e6));
 process.hrtime = hrtime;
+process.getActiveResourcesInfo = function getActiveResourcesInfo() { return loop.activeResources(); };
 
 process.nextTick = function nextTick(fn, ...args) { loop.nextTick(fn, args); };
 
