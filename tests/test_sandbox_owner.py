@@ -254,3 +254,40 @@ def test_a_pinned_plugin_runs_only_its_verified_files_whatever_the_spelling(tmp_
             assert p.call("viaDoubleSlash") == "ERR_MODULE_NOT_FOUND"
     finally:
         host_fs.close_all()
+
+
+class _SlowFs:
+    """A provider that blocks before it walks: its decision comes late, after the call that asked ended."""
+
+    def __init__(self, inner: Any, delay: float) -> None:
+        self._inner, self._delay = inner, delay
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def read_file(self, path: str, *, check: Any = None) -> bytes:
+        time.sleep(self._delay)
+        return bytes(self._inner.read_file(path, check=check))
+
+
+def test_late_events_of_abandoned_work_keep_their_calls_id(tmp_path: Path) -> None:
+    """Review finding: the decision of work abandoned by call a was written with call b's call_id."""
+    fs = se.create_in_memory_file_system()
+    fs.write_file("/data.txt", "x")
+    plugin = _plugin(tmp_path, 'import fs from "node:fs";\n'
+                               'export function read() { return fs.readFileSync("/data.txt", "utf8"); }\n'
+                               'export function busy() { const t = Date.now(); while (Date.now() - t < 1500) {} }\n',
+                     MANIFEST.replace('host_functions = ["again"]\n', "") +
+                     '\n[[permissions]]\ncapability = "fs"\neffect = "allow"\nops = ["read"]\npaths = ["/**"]\n')
+    audit = se.AuditLog.null()
+    with PluginHost(audit_log=audit) as h:
+        p = h.load_plugin(plugin, filesystem=_SlowFs(fs, 0.8),  # type: ignore[arg-type]
+                          policy=se.Policy(rules=[se.Rule("fs", "allow", paths=["/**"])]))
+        with pytest.raises(se.TimeLimitExceeded):
+            p.call("read", time_limit=0.3)  # abandoned while the provider sleeps
+        p.call("busy", time_limit=5)  # the abandoned read decides while this call runs
+    assert audit.memory is not None
+    evs = [dict(e) for e in audit.memory.events]
+    reads = [e for e in evs if e["event"] == "permission.checked" and e.get("resource") == "/data.txt"]
+    limit = next(e for e in evs if e["event"] == "limit.exceeded")
+    assert reads and all(e["call_id"] == limit["call_id"] for e in reads), (reads, limit)

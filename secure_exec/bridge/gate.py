@@ -9,15 +9,18 @@ outcome event with its duration, byte counts and error code.
 from __future__ import annotations
 
 import itertools
+import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import attrs
 
 from secure_exec.errors import AuditWriteError, GuestError, node_message
 from secure_exec.policy.decision import PolicyDecision
+
+T = TypeVar("T")
 
 
 class _Policy(Protocol):
@@ -51,6 +54,24 @@ class Gate:
     audit: _Audit
     audit_ctx: Any
     _ids: Iterator[int] = attrs.field(factory=lambda: itertools.count(1))
+    _local: threading.local = attrs.field(factory=threading.local)
+
+    def ctx(self) -> Any:
+        """The audit identity of the work this thread is doing (``run_as``), else the current one.
+
+        A plugin swaps ``audit_ctx`` per call; work handed to another thread keeps the identity
+        of the call that started it, so late events of abandoned work never name the next call.
+        """
+        return getattr(self._local, "ctx", None) or self.audit_ctx
+
+    def run_as(self, ctx: Any, fn: Callable[[], T]) -> T:
+        """Run ``fn`` on this thread with ``ctx`` as its audit identity."""
+        prev = getattr(self._local, "ctx", None)
+        self._local.ctx = ctx
+        try:
+            return fn()
+        finally:
+            self._local.ctx = prev
 
     def authorize(self, request: Any, *, capability: str, op: str, resource: str,
                   requested: str | None, syscall: str | None, guest_path: str | None,
@@ -60,7 +81,7 @@ class Gate:
         decision: PolicyDecision = self.policy.decide(request)
         try:
             self.audit.decision(
-                self.audit_ctx, capability=capability, op=op, resource=resource,
+                self.ctx(), capability=capability, op=op, resource=resource,
                 resource_requested=requested, decision=decision, resolved_ips=resolved_ips, op_id=op_id,
             )
         except AuditWriteError:
@@ -96,10 +117,11 @@ class Gate:
 class OperationScope:
     """The ``with`` block of one authorized operation (a plain class: this is the bridge's hot path)."""
 
-    __slots__ = ("cap", "gate", "op", "rec", "resource", "t0")
+    __slots__ = ("cap", "ctx", "gate", "op", "rec", "resource", "t0")
 
     def __init__(self, gate: Gate, rec: Operation, cap: str, op: str, resource: str) -> None:
         self.gate, self.rec, self.cap, self.op, self.resource = gate, rec, cap, op, resource
+        self.ctx = gate.ctx()  # the outcome is written under the identity the decision had
         self.t0 = 0.0
 
     def __enter__(self) -> Operation:
@@ -112,7 +134,7 @@ class OperationScope:
             status, code = "error", ev.code if isinstance(ev, GuestError) else "EIO"
         try:
             self.gate.audit.outcome(
-                self.gate.audit_ctx, capability=self.cap, op=self.op, resource=self.resource, status=status,
+                self.ctx, capability=self.cap, op=self.op, resource=self.resource, status=status,
                 error_code=code, duration_ms=(time.perf_counter() - self.t0) * 1000.0,
                 bytes_in=self.rec.bytes_in, bytes_out=self.rec.bytes_out, op_id=self.rec.op_id,
             )

@@ -58,7 +58,7 @@ class HostFunctionTable:
             policy_digest=self.policy_digest, capability="host_function",
         )
         try:
-            s.gate.audit.decision(s.gate.audit_ctx, capability="host_function", op="call", resource=name,
+            s.gate.audit.decision(s.gate.ctx(), capability="host_function", op="call", resource=name,
                                   resource_requested=name, decision=d)
         except AuditWriteError:
             raise GuestError("EACCES", f"EACCES: host function '{name}' refused (audit log unavailable)") from None

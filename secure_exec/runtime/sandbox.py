@@ -152,8 +152,9 @@ def _bounded(capability: str, op: str, handler: Handler[Session]) -> Handler[Ses
         scope = s.scope
         if capability in scope.inline:
             return handler(s, a)
+        ctx = s.gate.audit_ctx  # the worker keeps this call's identity even if it outlives the call
         try:
-            return scope.wait(lambda: handler(s, a))
+            return scope.wait(lambda: s.gate.run_as(ctx, lambda: handler(s, a)))
         except DeadlineReached:
             raise GuestError("ETIMEDOUT", f"ETIMEDOUT: {op} was still running when the run's time limit "
                              "ended it") from None

@@ -66,7 +66,8 @@ class Session:
             raise GuestError("EINVAL", f"EINVAL: async operation id {op_id} is already in use")
         if len(self.async_ops) >= MAX_ASYNC_OPS:
             raise GuestError("EAGAIN", f"EAGAIN: more than {MAX_ASYNC_OPS} host operations in flight")
-        fut = self.scope.submit(fn)
+        ctx = self.gate.audit_ctx  # async work keeps the identity of the call that started it
+        fut = self.scope.submit(lambda: self.gate.run_as(ctx, fn))
         fut.add_done_callback(lambda _f: self.wakeup.set())
         self.async_ops[op_id] = AsyncOp(op_id, fut)
 

@@ -57,7 +57,7 @@ def get(s: Session, a: dict[str, Any]) -> Any:
         decision = s.gate.policy.decide(request)
         if decision.rule_source == "default" and decision.decision == "deny":
             try:
-                s.gate.audit.decision(s.gate.audit_ctx, capability="env", op="read", resource=key,
+                s.gate.audit.decision(s.gate.ctx(), capability="env", op="read", resource=key,
                                       resource_requested=key,
                                       decision=_Absent(decision.rule_id, decision.policy_digest))
             except AuditWriteError:
