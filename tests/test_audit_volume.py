@@ -183,3 +183,17 @@ def test_refusals_under_the_budget_are_counted_never_silent(tmp_path: Path) -> N
     assert verify_log(path).ok
     with pytest.raises(ConfigError):
         AuditLog(None, budget_events_per_s=0)
+
+
+def test_the_budget_is_on_by_default_and_forgets_finished_sessions() -> None:
+    """Issue 12: throttling is off only on request; a host running many sandboxes keeps no bucket per dead one."""
+    from secure_exec.audit.budget import DEFAULT_EVENTS_PER_S, MAX_IDLE_BUCKETS, Budget
+
+    log = AuditLog(None)
+    assert log._budget is not None and log._budget.events_per_s == DEFAULT_EVENTS_PER_S
+    assert AuditLog(None, budget_events_per_s=None, budget_bytes_per_s=None)._budget is None  # on request
+    b = Budget(1000.0, None)
+    for i in range(MAX_IDLE_BUCKETS * 3):
+        b.admit(f"s{i}")
+        time.sleep(0) if i % 512 else time.sleep(0.002)  # sessions end; their buckets refill
+    assert len(b._buckets) <= MAX_IDLE_BUCKETS + 1

@@ -21,6 +21,11 @@ import attrs
 from secure_exec.errors import AuditWriteError, ConfigError
 
 THROTTLED = "audit.throttled"
+DEFAULT_EVENTS_PER_S = 20_000.0
+"""Default per-session budget: generous for real work (repeated allowed reads are aggregated and
+cost nothing), but a guest flooding denials or writes is slowed, then refused, not the disk filled."""
+DEFAULT_BYTES_PER_S = 8 * 2**20
+MAX_IDLE_BUCKETS = 1024
 
 
 class AuditThrottled(AuditWriteError):
@@ -66,6 +71,8 @@ class Budget:
         with self._lock:
             b = self._buckets.get(session)
             if b is None:
+                if len(self._buckets) >= MAX_IDLE_BUCKETS:
+                    self._forget_idle(now)
                 b = self._buckets[session] = _Bucket(self.events_per_s, self.bytes_per_s, now)
             self._refill(b, now)
             wait = self._wait(b)
@@ -82,6 +89,14 @@ class Budget:
                 self._refill(b, time.monotonic())
         with self._lock:
             b.events -= 1.0
+
+    def _forget_idle(self, now: float) -> None:
+        """Drop the buckets of sessions that are full again and have nothing left to report: a
+        process that runs a million sandboxes keeps a bucket only for the ones still busy."""
+        for s, b in list(self._buckets.items()):
+            self._refill(b, now)
+            if not b.refused and b.events >= self.events_per_s and b.bytes >= self.bytes_per_s:
+                del self._buckets[s]
 
     def take_report(self, session: str) -> int:
         """Refusals of ``session`` to report now: at the first one, then at most once a second."""

@@ -16,7 +16,7 @@ import orjson
 
 from secure_exec.audit import capture
 from secure_exec.audit.aggregate import AGGREGATABLE_DECISIONS, AGGREGATED, DEFAULT_WINDOW, Aggregator, Run
-from secure_exec.audit.budget import THROTTLED, Budget
+from secure_exec.audit.budget import DEFAULT_BYTES_PER_S, DEFAULT_EVENTS_PER_S, THROTTLED, Budget
 from secure_exec.audit.chain import checkpoint_message, key_id, sign_checkpoint
 from secure_exec.audit.ids import EventIdSource, rfc3339_now
 from secure_exec.audit.pipeline import CONTEXT_KEY, EXTRA_KEY, build_audit_logger
@@ -108,8 +108,8 @@ class AuditLog:
         rotate_seconds: float | None = None,
         aggregate_window: float | None = DEFAULT_WINDOW,
         aggregate_ops: Mapping[str, Iterable[str]] | None = None,
-        budget_events_per_s: float | None = None,
-        budget_bytes_per_s: int | None = None,
+        budget_events_per_s: float | None = DEFAULT_EVENTS_PER_S,
+        budget_bytes_per_s: int | None = DEFAULT_BYTES_PER_S,
         budget_max_delay: float = 0.05,
     ) -> None:
         if checkpoint_every is not None and (isinstance(checkpoint_every, bool) or checkpoint_every < 1):
