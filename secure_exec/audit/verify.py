@@ -84,6 +84,7 @@ class VerifyResult:
     # Things a reviewer should know that do not make the log unprovable: recovered torn writes.
     findings: tuple[str, ...] = ()
     last_signed_checkpoint: str | None = None  # the last Ed25519 signed note that verified
+    first_seq: int = 1  # the first event verified (1 unless a single file continues an earlier one)
 
 
 def iter_raw_lines(path: str | os.PathLike[str]) -> Iterator[tuple[int, bytes, bool]]:
@@ -113,6 +114,8 @@ class _Verifier:
         self.checkpoints = 0
         self.signed = 0
         self.since_checkpoint = 0
+        self.unsigned = 0  # events of any kind (links included) since the last checkpoint
+        self.first_seq = 0
         self.interval = 0
         self.last_was_final = False
         self.notes: list[str] = []
@@ -128,6 +131,7 @@ class _Verifier:
             checkpoints=self.checkpoints,
             signed_checkpoints_checked=self.signed,
             closed=self.last_was_final,
+            first_seq=self.first_seq or (self.last_seq + 1),
             problem=problem,
             notes=tuple(self.notes),
             findings=tuple(self.findings),
@@ -191,8 +195,10 @@ class _Verifier:
             if problem is not None:
                 return problem
         elif event.get("event") in (LOG_RECOVERED, LOG_CONTINUED):
-            self.last_was_final = False  # links are not counted towards the interval
+            self.last_was_final = False  # links are not counted towards the interval ...
+            self.unsigned += 1  # ... but a signature must still cover them (a forged link hides nothing)
         else:
+            self.unsigned += 1
             self.since_checkpoint += 1
             self.last_was_final = False
             if self.keyed and self.interval and self.since_checkpoint > self.interval:
@@ -200,6 +206,11 @@ class _Verifier:
                     f"missing checkpoint: {self.since_checkpoint} events since the last one, "
                     f"signed interval is {self.interval}"
                 )
+        if not self.first_seq:
+            self.first_seq = seq
+        if trusted is not None and self.first_seq > trusted.covers_seq:
+            return bad(f"the trusted checkpoint covers seq {trusted.covers_seq}, before the first verified event "
+                       f"(seq {self.first_seq}): the files holding it are missing, or it belongs to another log")
         self.events += 1
         self.last_seq = seq
         self.last_hash = stored_hash
@@ -238,6 +249,7 @@ class _Verifier:
         self.checkpoints += 1
         self.interval = interval
         self.since_checkpoint = 0
+        self.unsigned = 0
         self.last_was_final = final
         return None
 
@@ -387,7 +399,7 @@ def _first_seq(path: str) -> int | None:
 
 
 def _verify_file(
-    v: _Verifier, path: str, *, first: bool, last: bool, many: bool
+    v: _Verifier, path: str, *, first: bool, last: bool, many: bool, chain: bool = False
 ) -> tuple[VerifyProblem | None, int]:
     """Feed one file's lines to ``v``; (the first problem or None, the last line number)."""
     lines = _Lines(path)
@@ -397,7 +409,7 @@ def _verify_file(
         if number == 1 and complete:
             start = _continuation(raw)
             if start is not None and first:
-                if many:
+                if many or chain:
                     return VerifyProblem(
                         1, start[0],
                         f"the earliest file starts at seq {start[0]} with log.continued: the file(s) "
@@ -436,7 +448,7 @@ def _verify_file(
                 "SHA-256 matches"
             )
             continue
-        if not complete and last and not v.expect_closed:
+        if not complete and last and not v.expect_closed and v.trusted is None and not _is_event(raw):
             v.findings.append(
                 f"line {number}: partial last line ({len(raw)} byte(s), no newline) after seq {v.last_seq}: "
                 "an interrupted write, not yet recovered (the next writer to open the log records it)"
@@ -444,6 +456,15 @@ def _verify_file(
             break
         return problem, number
     return None, last_line
+
+
+def _is_event(raw: bytes) -> bool:
+    """A whole JSON event (only its newline missing): appended, not torn by a crash."""
+    try:
+        event = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return False
+    return isinstance(event, dict) and "seq" in event
 
 
 def _continuation(raw: bytes) -> tuple[int, str, str] | None:
@@ -494,13 +515,16 @@ def verify_log(
                               code="ERR_AUDIT_CHECKPOINT")
     v = _Verifier(key, expect_closed, public_key, trusted)
     files = log_files(path)
+    text = os.fspath(path)
+    # a directory or a glob stands for the whole rotated set: it must prove the chain from seq 1
+    chain = os.path.isdir(text) or (any(ch in text for ch in "*?[") and not os.path.exists(text))
     if not files:
         raise FileNotFoundError(f"no audit log file in {os.fspath(path)!r}")
     last_line = 0
     for index, file in enumerate(files):
         label = os.path.basename(file) if len(files) > 1 else ""
         problem, last_line = _verify_file(v, file, first=index == 0, last=index == len(files) - 1,
-                                          many=len(files) > 1)
+                                          many=len(files) > 1, chain=chain)
         if problem is not None:
             return v.result(attrs.evolve(problem, file=label))
     if len(files) > 1:
@@ -522,17 +546,17 @@ def verify_log(
             else "log is empty but was expected to be closed"
         )
         return v.result(VerifyProblem(end_line, v.last_seq + 1, what))
-    if trusted is not None and v.since_checkpoint:
+    if trusted is not None and v.unsigned:
         return v.result(VerifyProblem(
             end_line, v.last_seq + 1,
-            f"the last {v.since_checkpoint} event(s) follow the last signed checkpoint: appended without the "
+            f"the last {v.unsigned} event(s) follow the last signed checkpoint: appended without the "
             "key (with a trusted checkpoint every event must be covered by a signature)",
         ))
     if not v.keyed and v.checkpoints:
         v.notes.append("checkpoint signatures not checked (no key given)")
-    if v.keyed and v.since_checkpoint:
+    if v.keyed and v.unsigned:
         v.notes.append(
-            f"the last {v.since_checkpoint} event(s) follow the last checkpoint and are not covered by a signature"
+            f"the last {v.unsigned} event(s) follow the last checkpoint and are not covered by a signature"
         )
     if not expect_closed and trusted is None:
         v.notes.append(

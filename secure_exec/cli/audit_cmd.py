@@ -143,7 +143,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
         keyed = key is not None or public_key is not None
         signed = f", {result.signed_checkpoints_checked} signature(s) verified" if keyed else ""
         out.write(
-            f"OK: {result.events} event(s), seq 1..{result.last_seq}, {result.checkpoints} checkpoint(s){signed}"
+            f"OK: {result.events} event(s), seq {result.first_seq}..{result.last_seq}, "
+            f"{result.checkpoints} checkpoint(s){signed}"
             f"{', closed cleanly' if result.closed else ''}\n"
             f"last hash {display(result.last_hash)}\n"
         )

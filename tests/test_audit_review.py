@@ -1,0 +1,83 @@
+"""Findings of an adversarial review of the audit log (issue 12), each a test that failed before its fix.
+
+The attacker can edit the log file and knows the public key, not the private one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from types import SimpleNamespace as NS
+from typing import Any
+
+import orjson
+
+from secure_exec.audit import AuditContext, AuditLog, canonical_json, chain_hash
+from secure_exec.audit.signing import load_verifier_key, write_key_pair
+from secure_exec.audit.verify import verify_log
+
+CTX = AuditContext(session_id="s1", plugin_id="p", plugin_version="1", plugin_digest="sha256:x", call_id="c")
+
+
+def _log(d: Path, n: int, **kw: Any) -> tuple[Path, str, Any]:
+    """A signed log of ``n`` decisions, closed; (path, the last signed checkpoint note, public key)."""
+    key = d / "key"
+    if not key.exists():
+        write_key_pair(str(key), "test-log")
+    path = d / "a.jsonl"
+    log = AuditLog(path, sign_key=str(key), checkpoint_every=4, aggregate_window=None, **kw)
+    for i in range(n):
+        dec = NS(decision="deny" if i % 3 == 0 else "allow", enforced=True, reason="r", rule_id="r1",
+                 rule_source="x", policy_digest="d")
+        log.decision(CTX, capability="fs", op="read", resource=f"/srv/f{i}", resource_requested=f"f{i}",
+                     decision=dec, op_id=f"o{i}")
+    log.close()
+    assert log.last_signed_checkpoint is not None
+    return path, log.last_signed_checkpoint, load_verifier_key(str(key) + ".pub")
+
+
+def _line(event: dict[str, Any], prev: str) -> bytes:
+    body = canonical_json(event)
+    return body[:-1] + b',"hash":"' + chain_hash(prev, body).encode() + b'"}'
+
+
+def test_a_forged_recovery_after_the_last_checkpoint_is_caught(tmp_path: Path) -> None:
+    path, note, pub = _log(tmp_path, 10)
+    lines = path.read_bytes().splitlines()
+    last = orjson.loads(lines[-1])
+    fake = dict(orjson.loads(lines[1]))
+    fake.update(seq=99, decision="allow", resource="/etc/shadow", event_id="f" * 32)
+    region = orjson.dumps(fake, option=orjson.OPT_SORT_KEYS)
+    rec = {k: last[k] for k in ("schema", "schema_version", "session_id", "plugin_id", "plugin_version",
+                                "plugin_digest", "call_id", "ts")}
+    rec.update(event="log.recovered", event_id="e" * 32, seq=last["seq"] + 1,
+               reason="opened after an interrupted write", torn_bytes=len(region),
+               torn_sha256="sha256:" + hashlib.sha256(region).hexdigest())
+    rec["prev_hash"] = last["hash"]
+    with path.open("ab") as fh:
+        fh.write(region + b"\n" + _line(rec, last["hash"]) + b"\n")
+    r = verify_log(path, public_key=pub, trusted_checkpoint=note)
+    assert not r.ok and "signed checkpoint" in r.problem.what  # type: ignore[union-attr]
+
+
+def test_an_event_appended_without_a_newline_is_not_a_torn_write(tmp_path: Path) -> None:
+    path, note, pub = _log(tmp_path, 6)
+    lines = path.read_bytes().splitlines()
+    with path.open("ab") as fh:
+        fh.write(lines[1])  # a whole event, only its newline missing
+    assert not verify_log(path, public_key=pub, trusted_checkpoint=note).ok
+    assert not verify_log(path, public_key=pub, expect_closed=True).ok
+
+
+def test_a_directory_must_prove_the_chain_from_seq_1(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    _path, note, pub = _log(logs, 40, rotate_bytes=4096)
+    assert verify_log(logs, public_key=pub, trusted_checkpoint=note, expect_closed=True).ok
+    rotated = [p for p in logs.iterdir() if p.name.startswith("a.jsonl.")]
+    assert rotated
+    for p in rotated:
+        os.unlink(p)
+    r = verify_log(logs, public_key=pub, trusted_checkpoint=note, expect_closed=True)
+    assert not r.ok and "missing" in r.problem.what  # type: ignore[union-attr]
