@@ -81,3 +81,21 @@ def test_a_directory_must_prove_the_chain_from_seq_1(tmp_path: Path) -> None:
         os.unlink(p)
     r = verify_log(logs, public_key=pub, trusted_checkpoint=note, expect_closed=True)
     assert not r.ok and "missing" in r.problem.what  # type: ignore[union-attr]
+
+
+def test_the_next_writer_never_adopts_events_forged_after_a_final_checkpoint(tmp_path: Path) -> None:
+    path, _note, pub = _log(tmp_path, 6)
+    last = orjson.loads(path.read_bytes().splitlines()[-1])
+    assert last["final"] is True
+    forged = dict(orjson.loads(path.read_bytes().splitlines()[1]))
+    forged.update(seq=last["seq"] + 1, prev_hash=last["hash"], resource="/etc/FORGED", event_id="f" * 32)
+    forged.pop("hash")
+    with path.open("ab") as fh:
+        fh.write(_line(forged, last["hash"]) + b"\n")
+    _path, note2, _pub = _log(tmp_path, 3)  # the next writer opens the same log and goes on
+    r = verify_log(path, public_key=pub, trusted_checkpoint=note2, expect_closed=True)
+    events = [orjson.loads(x) for x in path.read_bytes().splitlines() if x.strip()]
+    signed_forgery = r.ok and not r.findings and any(e.get("resource") == "/etc/FORGED" for e in events)
+    assert not signed_forgery
+    recovered = [e for e in events if e.get("event") == "log.recovered"]
+    assert recovered and recovered[0]["seq"] == last["seq"] + 1  # the forged bytes are hashed, not chained on

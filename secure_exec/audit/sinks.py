@@ -18,6 +18,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import orjson
 
+from secure_exec.audit.schema import CHECKPOINT
+
 try:
     import fcntl
 except ImportError:  # pragma: no cover - not POSIX
@@ -295,32 +297,66 @@ def _lock_exclusively(fd: int, path: str) -> None:
 def read_resume_point(path: str) -> tuple[int, str, str, int] | None:
     """Scan backwards for the last complete line that parses as an event with ``seq`` and ``hash``.
 
-    Returns (seq, hash, event name, offset just after that line's newline).
+    Returns (seq, hash, event name, offset just after that line's newline). Nothing legitimate
+    follows a *final* checkpoint: events after one were written by someone else, so the resume
+    point is then the checkpoint itself and what follows becomes a region to recover (hashed into
+    ``log.recovered``), never adopted and signed by the next writer.
     """
     try:
         fh = open(path, "rb")
     except FileNotFoundError:
         return None
+    latest: tuple[int, str, str, int] | None = None
     with fh:
-        fh.seek(0, os.SEEK_END)
-        end = fh.tell()
-        pos = end
-        tail = b""
-        while pos > 0 and end - pos < _TAIL_LIMIT:
-            step = min(_TAIL_CHUNK, pos)
-            pos -= step
-            fh.seek(pos)
-            tail = fh.read(step) + tail
-            lines = tail.split(b"\n")
-            # lines[-1] is empty or a partial line; lines[0] may be cut unless we reached the start.
-            first = 0 if pos == 0 else 1
-            offset = pos + len(tail) - len(lines[-1])  # just after the last newline in ``tail``
-            for raw in reversed(lines[first:-1]):
-                found = _seq_and_hash(raw)
-                if found is not None:
-                    return (*found, offset)
-                offset -= len(raw) + 1
-    return None
+        for raw, after in _lines_backwards(fh):
+            found = _seq_and_hash(raw)
+            if found is None:
+                continue
+            if found[2] == CHECKPOINT:
+                if latest is not None and _is_final(raw):
+                    return (*found, after)
+                return latest if latest is not None else (*found, after)
+            if latest is None:
+                latest = (*found, after)
+    return latest
+
+
+def _lines_backwards(fh: Any) -> Iterator[tuple[bytes, int]]:
+    """Complete lines from the end of ``fh`` (newest first), each with the offset just after its
+    newline; each byte is parsed once; at most ``_TAIL_LIMIT`` bytes; a partial last line is skipped."""
+    fh.seek(0, os.SEEK_END)
+    end = pos = fh.tell()
+    acc = b""  # first chunks: the unterminated last line, until a newline is seen
+    carry: bytes | None = None  # later chunks: the start of a line whose beginning is earlier
+    while pos > 0 and end - pos < _TAIL_LIMIT:
+        prev, step = pos, min(_TAIL_CHUNK, pos)
+        pos -= step
+        fh.seek(pos)
+        data = fh.read(step)
+        if carry is None:
+            joined = data + acc
+            if b"\n" not in joined:
+                acc = joined
+                continue
+            parts = joined.split(b"\n")
+            after = end - len(parts[-1])
+            lines = parts[:-1]
+        else:
+            lines = (data + carry).split(b"\n")
+            after = prev + len(carry) + 1
+        stop = 0 if pos == 0 else 1  # lines[0] may begin in an earlier chunk
+        for k in range(len(lines) - 1, stop - 1, -1):
+            yield lines[k], after
+            after -= len(lines[k]) + 1
+        carry = lines[0] if pos > 0 else b""
+
+
+def _is_final(raw: bytes) -> bool:
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return False
+    return isinstance(obj, dict) and obj.get("final") is True
 
 
 def _seq_and_hash(raw: bytes) -> tuple[int, str, str] | None:
