@@ -99,3 +99,31 @@ def test_the_next_writer_never_adopts_events_forged_after_a_final_checkpoint(tmp
     assert not signed_forgery
     recovered = [e for e in events if e.get("event") == "log.recovered"]
     assert recovered and recovered[0]["seq"] == last["seq"] + 1  # the forged bytes are hashed, not chained on
+
+
+def test_every_url_in_a_text_is_redacted() -> None:
+    from secure_exec.audit.sanitize import redact_url
+
+    assert redact_url("https://a.test/?next=https://u2:pw2@b.test/") == "https://a.test/?next=https://REDACTED@b.test/"
+    assert redact_url("https://a.test/,https://u:pw@b.test/") == "https://a.test/,https://REDACTED@b.test/"
+    assert "HUNTER2" not in redact_url("POST https://svc:HUNTER2@c.test/v1?api_key=K1 failed")
+    assert redact_url("POST https://svc:HUNTER2@c.test/v1?api_key=K1 failed").endswith(" failed")
+
+
+def test_a_failing_sinks_error_is_redacted_in_the_log() -> None:
+    class Leaky:
+        name = "otlp https://svc:HUNTER2@collector.test/v1/logs?api_key=K1"
+
+        def write(self, event: Any, line: bytes) -> None:
+            raise OSError("POST https://svc:HUNTER2@collector.test/v1/logs?api_key=K1 failed")
+
+        def close(self) -> None:
+            pass
+
+    log = AuditLog(None, sinks=[Leaky()])
+    dec = NS(decision="allow", enforced=True, reason="r", rule_id="r1", rule_source="x", policy_digest="d")
+    log.decision(CTX, capability="fs", op="read", resource="/x", resource_requested="/x", decision=dec, op_id="o1")
+    log.decision(CTX, capability="fs", op="read", resource="/y", resource_requested="/y", decision=dec, op_id="o2")
+    assert log.memory is not None
+    text = orjson.dumps([dict(e) for e in log.memory.events]).decode()
+    assert "sink_failed" in text and "HUNTER2" not in text and "K1" not in text

@@ -661,8 +661,8 @@ class AuditLog:
         failures, self._pending_failures = self._pending_failures, []
         for sink_name, exc, event in failures:
             fields = {
-                "sink": escape_text(sink_name, 200),
-                "error": _describe(exc),
+                "sink": escape_text(redact_url(sink_name, self._redact_params), 200),
+                "error": redact_url(_describe(exc), self._redact_params),
                 "failed_event_id": event.get("event_id"),
                 "failed_seq": event.get("seq"),
             }

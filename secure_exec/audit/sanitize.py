@@ -98,20 +98,34 @@ def _redact_params(part: str, names: frozenset[str]) -> str:
     return "&".join(items) if changed else part
 
 
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
+
+
 def redact_url(text: str, names: frozenset[str] = DEFAULT_REDACT_PARAMS) -> str:
     """``text`` with URL userinfo and the values of credential-like query/fragment parameters redacted.
 
     Works on the text as written (no re-serialisation, so nothing else changes): the userinfo of
     every ``scheme://user:pw@host`` becomes ``REDACTED@``, and ``?access_token=t`` becomes
-    ``?access_token=REDACTED``. Text without ``://`` is returned unchanged.
+    ``?access_token=REDACTED``. Every URL in the text is handled, also one inside another's query
+    (``?next=https://u:pw@b/``) or right after it (``https://a/,https://u:pw@b/``). Text without
+    ``://`` is returned unchanged.
     """
-    start = text.find("://")
-    if start < 0:
+    if "://" not in text:
         return text
-    if any(ch.isspace() for ch in text):
-        # Free text (a message quoting URLs): each whitespace-separated word is its own URL.
-        words = re.split(r"(\s+)", text)
-        return "".join(redact_url(w, names) if "://" in w else w for w in words)
+    starts = [m.start() for m in _SCHEME.finditer(text)]
+    if not starts:
+        return text
+    out = [text[: starts[0]]]
+    for a, b in zip(starts, [*starts[1:], len(text)], strict=True):
+        piece = text[a:b]
+        cut = next((k for k, ch in enumerate(piece) if ch.isspace()), len(piece))
+        out.append(_redact_one(piece[:cut], names) + piece[cut:])
+    return "".join(out)
+
+
+def _redact_one(text: str, names: frozenset[str]) -> str:
+    """One URL (from its scheme to the next URL or whitespace)."""
+    start = text.find("://")
     head, rest = text[: start + 3], text[start + 3 :]
     # Authority ends at the first "/", "?" or "#"; its userinfo ends at the last "@" before that.
     end = len(rest)
