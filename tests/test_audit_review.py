@@ -127,3 +127,25 @@ def test_a_failing_sinks_error_is_redacted_in_the_log() -> None:
     assert log.memory is not None
     text = orjson.dumps([dict(e) for e in log.memory.events]).decode()
     assert "sink_failed" in text and "HUNTER2" not in text and "K1" not in text
+
+
+def test_counted_repeats_fail_closed_when_the_log_is_gone(tmp_path: Path) -> None:
+    """Review finding: with on_file_change='fail', 1,000 repeated allowed reads succeeded after the file was deleted."""
+    import pytest
+
+    from secure_exec.errors import AuditWriteError
+
+    path = tmp_path / "a.jsonl"
+    log = AuditLog(path, on_file_change="fail", file_check_interval=0)
+    dec = NS(decision="allow", enforced=True, reason="r", rule_id="r1", rule_source="x", policy_digest="d")
+
+    def read() -> str:
+        return log.decision(CTX, capability="fs", op="read", resource="/x", resource_requested="/x", decision=dec,
+                            op_id="o")
+
+    read()
+    read()  # a counted repeat
+    os.unlink(path)
+    with pytest.raises(AuditWriteError):
+        for _ in range(1000):
+            read()

@@ -241,6 +241,7 @@ class AuditLog:
             if word in AGGREGATABLE_DECISIONS and enforced and not resolved_ips and agg.eligible(capability, op):
                 key = (PERMISSION_CHECKED, ctx, capability, op, resource, resource_requested, word, reason, rule_id,
                        rule_source, digest)
+                self._check_healthy()  # a repeat is only counted while the log could still record it
                 first = agg.repeat(key, op_id)
                 if first is not None:
                     agg.suppressed(op_id)
@@ -439,6 +440,18 @@ class AuditLog:
         self.close()
 
     # -- internals -------------------------------------------------------------------------------
+
+    def _check_healthy(self) -> None:
+        """Fail closed for an event that will only be counted: the log must still be writable.
+
+        A counted repeat writes nothing now, so without this check a deleted or failed log would
+        keep allowing repeats while their summary could never be written."""
+        with self._lock:
+            if self._closed:
+                raise AuditWriteError("audit log is closed; operation denied")
+            file_sink = self._stream.file_sink
+            if file_sink is not None:
+                self._check_file_locked(file_sink)
 
     def _check_open(self) -> None:
         if self._closed:
