@@ -149,3 +149,20 @@ def test_counted_repeats_fail_closed_when_the_log_is_gone(tmp_path: Path) -> Non
     with pytest.raises(AuditWriteError):
         for _ in range(1000):
             read()
+
+
+def test_both_query_engines_skip_an_unterminated_last_line(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path, _note, _pub = _log(tmp_path, 6)
+    with path.open("ab") as fh:
+        fh.write(path.read_bytes().splitlines()[2])  # a copied allow, no newline
+    exe = Path(sys.executable).parent / "secure-exec"
+
+    def report(engine: str) -> str:
+        r = subprocess.run([str(exe), "audit", "report", str(path), "--engine", engine], capture_output=True,
+                           text=True, timeout=120)
+        return r.stdout
+
+    assert report("auto") == report("python")
