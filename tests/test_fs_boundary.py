@@ -114,8 +114,8 @@ def test_descriptor_ops_are_audited_under_the_open(anyfs: Any) -> None:
                  'fs.ftruncateSync(fd, 1); fs.fstatSync(fd); fs.writeSync(fd, "y"); fs.closeSync(fd)')
     assert r.code == 0, r.error_message
     opened = [e for e in run.events("permission.checked") if e["resource"] == "/workspace/f"]
-    op_id = opened[0]["op_id"]  # the first decision of the open names its outcome and its descriptor ops
-    done = [e for e in run.events() if e.get("op_id") == op_id and e["event"] != "permission.checked"]
+    op_ids = {e["op_id"] for e in opened}  # the open's decisions; its descriptor ops come under one of them
+    done = [e for e in run.events() if e.get("op_id") in op_ids and e["event"] != "permission.checked"]
     assert {e["op"] for e in done} >= {"truncate", "stat", "write"}
     assert all(e["resource"] == "/workspace/f" for e in done)
 
@@ -600,3 +600,73 @@ def test_a_plugin_instance_closes_its_descriptors(tmp_path: Path) -> None:
             assert host_fs.open_fd_count == 0  # ... and gives every one back when it is closed
     finally:
         host_fs.close_all()
+
+
+# ---- from a second adversarial review ------------------------------------------------------------
+
+def test_metadata_ops_through_a_refused_area_tell_nothing(anyfs: Any) -> None:
+    anyfs.mkdir("/secret/present", recursive=True)
+    anyfs.write_file("/workspace/t", "t")
+    for n in ("present", "absent"):
+        anyfs.symlink(f"/secret/{n}/../../workspace/t", f"/workspace/m-{n}")
+    run = _run(anyfs)
+    r = run.exec('const fs = require("fs"); const out = [];'
+                 'for (const n of ["present", "absent"]) for (const f of ['
+                 '  p => fs.chmodSync(p, 0o644), p => fs.utimesSync(p, 1, 1), p => fs.statSync(p)])'
+                 '  try { f("/workspace/m-" + n); out.push("OK") } catch (e) { out.push(e.code) }'
+                 'console.log(out.join(" "))')
+    assert r.code == 0, r.error_message
+    assert run.stdout.split() == ["EACCES"] * 6
+
+
+def test_a_link_loop_tells_nothing_about_a_refused_place(anyfs: Any) -> None:
+    anyfs.mkdir("/secret")
+    anyfs.write_file("/secret/file", "x")
+    anyfs.symlink("/workspace/f", "/secret/link")
+    anyfs.mkdir("/workspace/A")
+    for probe in ("file", "link"):
+        for i in range(39):
+            anyfs.symlink(f"/workspace/{probe}{i + 1}", f"/workspace/{probe}{i}")
+        anyfs.symlink(f"A/../../secret/{probe}", f"/workspace/{probe}39")
+    run = _run(anyfs)
+    out = [last(run, f'fs.statSync("/workspace/{probe}0")') for probe in ("file", "link")]
+    assert out == ["EACCES", "EACCES"]
+
+
+def test_a_new_links_target_is_judged_beyond_missing_folders(anyfs: Any) -> None:
+    run = _run(anyfs)
+    assert last(run, 'fs.symlinkSync("A/../../secret.txt", "/workspace/x"); fs.mkdirSync("/workspace/A")') == "EACCES"
+    assert not anyfs.exists("/workspace/x")
+
+
+def test_a_link_inside_a_refused_folder_is_not_followed_silently(anyfs: Any) -> None:
+    anyfs.mkdir("/secret")
+    anyfs.symlink("../workspace/f", "/secret/l")
+    anyfs.symlink("/secret/l", "/workspace/L")
+    run = _run(anyfs)
+    assert last(run, 'fs.readFileSync("/workspace/L", "utf8")') == "EACCES"
+
+
+def test_an_outcome_names_the_object_written_not_a_folder_passed(anyfs: Any) -> None:
+    anyfs.mkdir("/workspace/A")
+    anyfs.symlink("A/../f", "/workspace/L")
+    run = _run(anyfs)
+    r = run.exec('const fs = require("fs"); fs.writeFileSync("/workspace/L", "PWNED");'
+                 'const fd = fs.openSync("/workspace/L", "r+"); fs.writeSync(fd, "zz"); fs.ftruncateSync(fd, 1);'
+                 'fs.closeSync(fd)')
+    assert r.code == 0, r.error_message
+    done = [e for e in run.events("capability.completed")]
+    assert {(e["op"], e["resource"]) for e in done} >= {("write", "/workspace/f"), ("truncate", "/workspace/f")}
+    assert all(e["resource"] != "/workspace/A" for e in done)
+
+
+def test_host_quota_is_given_back_and_a_refused_write_leaves_nothing(tmp_path: Path) -> None:
+    host = se.HostFileSystem(tmp_path, max_bytes=2**20)
+    try:
+        run = _run(host, {"fs": lambda r: se.Decision(allow=True)})
+        for _ in range(3):
+            assert last(run, 'fs.writeFileSync("/f", Buffer.alloc(700 * 1024)); fs.unlinkSync("/f")') == "LEAK"
+        assert last(run, 'fs.writeFileSync("/big", Buffer.alloc(2 * 1024 * 1024))') == "ENOSPC"
+    finally:
+        host.close_all()
+    assert not (tmp_path / "big").exists()

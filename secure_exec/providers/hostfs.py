@@ -16,6 +16,7 @@ never opened: a FIFO would block the host thread and a device is not data.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import functools
 import os
@@ -235,8 +236,8 @@ class HostFileSystem:
                 fds.append(fd)
                 mounts.append(mounts[-1])
             names.append(name)
-            if hops and parts and parts[0] == "..":
-                passed.append(guest)  # entered only to leave again: decided like any place
+            if hops:
+                passed.append(guest)  # a link led here: decided like any place it passes
 
         def stop(cur: int, name: str, code: str | None, info: os.stat_result | None = None) -> _Target:
             return _Target(cur, name, "/" + "/".join([*names, name]), mounts[-1], info, code, tuple(parts),
@@ -271,9 +272,10 @@ class HostFileSystem:
             if info is None:
                 return stop(cur, name, None if last else "ENOENT")
             if st.S_ISLNK(info.st_mode) and (follow_last or not last):
+                if hops > SYMLOOP_MAX - 1 + via_link:  # decided where it stands, then ELOOP (no oracle)
+                    return stop(cur, name, "ELOOP")
                 hops += 1
-                if hops > SYMLOOP_MAX + via_link:
-                    raise fs_error("ELOOP", syscall, path)
+                passed.append(guest)  # reading a link is looking at where it is: decided like any place
                 try:
                     target = os.readlink(name, dir_fd=cur)
                 except OSError as e:
@@ -337,15 +339,23 @@ class HostFileSystem:
             raise
         return fd
 
-    def _bound(self, fd: int, end: int, syscall: str, path: str) -> None:
-        """Refuse a size beyond the caps before the kernel commits anything (sparse files included)."""
+    def _bound(self, fd: int, end: int, syscall: str, path: str, *, sets_size: bool = False) -> None:
+        """Refuse a size beyond the caps before the kernel commits anything (sparse files included).
+
+        ``sets_size``: ``end`` becomes the file's size (truncate), so shrinking gives quota back."""
         if end > self.max_file_bytes:
             raise fs_error("EFBIG", syscall, path)
         if self.max_bytes is not None:
             grow = end - os.fstat(fd).st_size
             if grow > 0 and self._grown + grow > self.max_bytes:
                 raise fs_error("ENOSPC", syscall, path)
-            self._grown += max(grow, 0)
+            if grow > 0 or sets_size:
+                self._grown = max(0, self._grown + grow)
+
+    def _credit(self, size: int) -> None:
+        """A file this provider may have grown went away: its bytes count against the quota no more."""
+        if self.max_bytes is not None:
+            self._grown = max(0, self._grown - size)
 
     # ---- FileSystemProvider ----------------------------------------------------------------
 
@@ -402,10 +412,18 @@ class HostFileSystem:
             self._creatable(t, "open", path)
             self._writable(t, "open", path)
             flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else 0) | (os.O_EXCL if exclusive else 0)
+            created = t.lstat is None
             fd = self._open_file(t, flags, "open", path)
+            try:
+                end = (os.fstat(fd).st_size if append else 0) + len(raw)
+                self._bound(fd, end, "write", path, sets_size=not append)
+            except GuestError:
+                os.close(fd)
+                if created:  # refused before anything was written: leave nothing behind
+                    with contextlib.suppress(OSError):
+                        os.unlink(t.name, dir_fd=t.dir_fd)
+                raise
         try:
-            end = (os.fstat(fd).st_size if append else 0) + len(raw)
-            self._bound(fd, end, "write", path)
             if not append:
                 os.ftruncate(fd, 0)  # only after the hard-link check: O_TRUNC would clobber first
             view = memoryview(raw)
@@ -424,7 +442,7 @@ class HostFileSystem:
         Returns the first directory created (Node's ``mkdirSync(..., {recursive: true})``).
         """
         with self._walk(path, "mkdir") as t:
-            if t.error == "ENOTDIR" or (t.error is not None and not recursive) or ".." in t.rest:
+            if t.error in ("ENOTDIR", "ELOOP") or (t.error is not None and not recursive) or ".." in t.rest:
                 _ask(check, "mkdir", t)
                 raise fs_error(t.error or "ENOENT", "mkdir", path)
             for where in t.passed:
@@ -501,6 +519,8 @@ class HostFileSystem:
                     os.rmdir(t.name, dir_fd=t.dir_fd)
                 else:
                     os.unlink(t.name, dir_fd=t.dir_fd)
+                    if st.S_ISREG(info.st_mode) and info.st_nlink == 1:
+                        self._credit(info.st_size)
             except OSError as e:
                 raise _os_error(e, syscall, path) from None
 
@@ -548,7 +568,10 @@ class HostFileSystem:
                     opened.append(sub)
                     stack.append((sub, where, listing(sub)))
                 elif remove:
+                    gone = os.stat(name, dir_fd=fd, follow_symlinks=False)
                     os.unlink(name, dir_fd=fd)
+                    if st.S_ISREG(gone.st_mode) and gone.st_nlink == 1:
+                        self._credit(gone.st_size)
         except OSError as e:
             raise _os_error(e, "rm", path) from None
         finally:
@@ -571,6 +594,8 @@ class HostFileSystem:
                     os.unlink(t.name, dir_fd=t.dir_fd)
                 except OSError as e:
                     raise _os_error(e, "rm", path) from None
+                if st.S_ISREG(t.lstat.st_mode) and t.lstat.st_nlink == 1:
+                    self._credit(t.lstat.st_size)
                 return
             if not recursive:
                 raise GuestError("ERR_FS_EISDIR", f"Path is a directory: rm returned EISDIR (is a directory) {path}",
@@ -673,8 +698,10 @@ class HostFileSystem:
             try:
                 with self._walk(aim, "symlink", via_link=True) as a:  # walked, never folded lexically
                     _ask(check, "symlink", a)
+                    if a.rest:  # where it would lead once the missing folders exist
+                        check("symlink", posixpath.normpath("/".join([a.path, *a.rest])))
             except GuestError as e:
-                if e.code not in ("ELOOP", "ENAMETOOLONG"):
+                if e.code != "ENAMETOOLONG":
                     raise
             if t.lstat is not None:
                 raise fs_error("EEXIST", "symlink", target, path)
@@ -727,7 +754,7 @@ class HostFileSystem:
     def _meta_fd(self, path: str, syscall: str, op: str, check: FsCheck) -> Iterator[int]:
         """A handle for metadata changes: the resolved entry, opened without following, decided first."""
         with self._walk(path, syscall) as t:
-            check(op, t.path)
+            _ask(check, op, t)
             info = self._existing(t, syscall, path)
             self._writable(t, syscall, path)
             flags = _O_DIR if st.S_ISDIR(info.st_mode) else os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
@@ -776,7 +803,7 @@ class HostFileSystem:
             self._writable(t, "open", path)
             fd = self._open_file(t, os.O_WRONLY, "open", path)
         try:
-            self._bound(fd, n, "ftruncate", path)
+            self._bound(fd, n, "ftruncate", path, sets_size=True)
             os.ftruncate(fd, n)
         except OSError as e:
             raise _os_error(e, "ftruncate", path) from None
@@ -870,7 +897,7 @@ class HostFileSystem:
             raise fs_error("EBADF", "ftruncate")
         n = check_length(length)
         try:
-            self._bound(h.fd, n, "ftruncate", h.path)
+            self._bound(h.fd, n, "ftruncate", h.path, sets_size=True)
             os.ftruncate(h.fd, n)
         except OSError as e:
             raise _os_error(e, "ftruncate", h.path) from None

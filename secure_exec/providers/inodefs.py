@@ -184,9 +184,11 @@ class InodeFileSystem:
                            tuple(parts), tuple(passed))
             ino, kind = hit
             if kind == "symlink" and (follow_last or not last):
+                where = _join([*names, name])
+                if hops > SYMLOOP_MAX - 1 + via_link:  # decided where it stands, then ELOOP (no oracle)
+                    return Loc(cur, name, None, None, where, "ELOOP", tuple(parts), tuple(passed))
                 hops += 1
-                if hops > SYMLOOP_MAX + via_link:
-                    raise fs_error("ELOOP", syscall, path)
+                passed.append(where)  # reading a link is looking at where it is: decided like any place
                 target = store.target(ino)
                 if target.startswith("/"):
                     stack, names = [store.root], []
@@ -198,8 +200,8 @@ class InodeFileSystem:
                 return Loc(cur, name, None, None, _join([*names, name]), "ENOTDIR", tuple(parts), tuple(passed))
             stack.append(ino)
             names.append(name)
-            if hops and parts and parts[0] == "..":
-                passed.append(_join(names))  # entered only to leave again: decided like any place
+            if hops:
+                passed.append(_join(names))  # a link led here: decided like any place it passes
         # the path ended on ".." or a link to a directory: we stand in stack[-1]
         ino = stack[-1]
         if ino == store.root:
@@ -439,7 +441,7 @@ class InodeFileSystem:
         """
         with self._s.transaction():
             loc = self._walk(path, "mkdir")
-            if loc.error == "ENOTDIR" or (loc.error is not None and not recursive) or ".." in loc.rest:
+            if loc.error in ("ENOTDIR", "ELOOP") or (loc.error is not None and not recursive) or ".." in loc.rest:
                 self._ask(check, "mkdir", loc)
                 raise fs_error(loc.error or "ENOENT", "mkdir", path)
             todo = (loc.name, *loc.rest) if loc.ino is None else ()
@@ -598,13 +600,11 @@ class InodeFileSystem:
             self._ask(check, "symlink", loc)
             # where the link leads today, from where it really is (uses decide again on every open)
             base = loc.path.rsplit("/", 1)[0] or "/"
-            try:
-                aim = self._walk(target if target.startswith("/") else base.rstrip("/") + "/" + target, "symlink",
-                                 via_link=True)
-                self._ask(check, "symlink", aim)
-            except GuestError as e:
-                if e.code != "ELOOP":
-                    raise
+            aim = self._walk(target if target.startswith("/") else base.rstrip("/") + "/" + target, "symlink",
+                             via_link=True)
+            self._ask(check, "symlink", aim)
+            if aim.rest:  # where it would lead once the missing folders exist
+                check("symlink", posixpath.normpath("/".join([aim.path, *aim.rest])))
             if loc.ino is not None and loc.error is None:
                 raise fs_error("EEXIST", "symlink", target, path)
             parent = self._parent_for_create(loc, "symlink", path)

@@ -113,6 +113,7 @@ class FsCall:
         "norms",
         "op",
         "path",
+        "primary",
         "raws",
         "rec",
         "remap",
@@ -137,6 +138,7 @@ class FsCall:
         self.denied = False
         self.rec = Operation("")
         self.scope: OperationScope | None = None
+        self.primary = False
 
     @property
     def dest(self) -> str:
@@ -170,10 +172,16 @@ class FsCall:
         except GuestError:
             self.denied = True
             raise
-        if not self.decided:
+        # The outcome (and a descriptor's later ops) belong to the operation's own decision: the first
+        # one of its op, not a folder a link made the walk pass (decided as "stat" before it).
+        if self.scope is None or (not self.primary and op == self.op):
+            self.primary = op == self.op
             self.rec.op_id = op_id
-            self.scope = OperationScope(self.s.gate, self.rec, "fs", op, path)
-            self.scope.t0 = time.perf_counter()
+            if self.scope is None:
+                self.scope = OperationScope(self.s.gate, self.rec, "fs", op, path)
+                self.scope.t0 = time.perf_counter()
+            else:
+                self.scope.op, self.scope.resource = op, path
         self.decided.add(key)
 
     def __enter__(self) -> FsCall:
