@@ -166,3 +166,25 @@ def test_both_query_engines_skip_an_unterminated_last_line(tmp_path: Path) -> No
         return r.stdout
 
     assert report("auto") == report("python")
+
+
+def test_an_hmac_checkpoints_own_time_cannot_be_edited(tmp_path: Path) -> None:
+    """Issue 12: with an HMAC key, editing the final checkpoint's timestamp was never caught."""
+    key = b"k" * 32
+    path = tmp_path / "h.jsonl"
+    log = AuditLog(path, hmac_key=key, checkpoint_every=4, aggregate_window=None)
+    dec = NS(decision="allow", enforced=True, reason="r", rule_id="r1", rule_source="x", policy_digest="d")
+    for i in range(6):
+        log.decision(CTX, capability="fs", op="read", resource=f"/f{i}", resource_requested=f"f{i}", decision=dec,
+                     op_id=f"o{i}")
+    log.close()
+    assert verify_log(path, key=key, expect_closed=True).ok
+    lines = path.read_bytes().splitlines()
+    final = orjson.loads(lines[-1])
+    assert final["final"] is True
+    prev = orjson.loads(lines[-2])["hash"]
+    final["ts"] = "2020-01-01T00:00:00.000000Z"
+    final.pop("hash")
+    lines[-1] = _line(final, prev)  # chain recomputed, as an attacker without the key can
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    assert not verify_log(path, key=key, expect_closed=True).ok

@@ -40,15 +40,19 @@ def key_id(key: bytes) -> str:
     return "sha256:" + hashlib.sha256(_KEY_ID_DOMAIN + key).hexdigest()[:16]
 
 
-def checkpoint_message(*, seq: int, covers_seq: int, covers_hash: str, final: bool, interval: int) -> bytes:
-    """The bytes a checkpoint HMAC signs: its own seq, the (seq, hash) it anchors, and its flags.
+def checkpoint_message(*, seq: int, covers_seq: int, covers_hash: str, final: bool, interval: int,
+                       ts: str = "", event_id: str = "") -> bytes:
+    """The bytes a checkpoint HMAC signs: its own seq, the (seq, hash) it anchors, its flags, and
+    the checkpoint event's own time and id.
 
-    ``final`` and ``interval`` are signed because the verifier relies on them to detect truncation.
+    ``final`` and ``interval`` are signed because the verifier relies on them to detect truncation;
+    ``ts`` and ``event_id`` so that no field of the checkpoint event can be edited unnoticed.
     """
     return _CHECKPOINT_DOMAIN + (
         f"seq={seq}\ncovers_seq={covers_seq}\ncovers_hash={covers_hash}\n"
         f"final={'1' if final else '0'}\ninterval={interval}\n"
-    ).encode("ascii")
+        + (f"ts={ts}\nevent_id={event_id}\n" if ts or event_id else "")
+    ).encode("utf-8", "surrogatepass")
 
 
 def sign_checkpoint(key: bytes, message: bytes) -> str:

@@ -614,14 +614,17 @@ class AuditLog:
             "final": final,
             "interval": self._interval,
         }
+        preset_id: str | None = None
         if self._hmac_key is not None:
+            # the MAC binds the checkpoint event's own time and id too (its every field is covered)
+            fields["ts"] = ts_now = rfc3339_now()
+            preset_id = self._ids.next()
             message = checkpoint_message(
                 seq=covers_seq + 1, covers_seq=covers_seq, covers_hash=covers_hash, final=final,
-                interval=self._interval,
+                interval=self._interval, ts=ts_now, event_id=preset_id,
             )
             fields["key_id"] = key_id(self._hmac_key)
             fields["signature"] = sign_checkpoint(self._hmac_key, message)
-        preset_id: str | None = None
         note: str | None = None
         if self._sign_key is not None:
             # The signed text binds the checkpoint event itself (seq, flags, time, id, schema

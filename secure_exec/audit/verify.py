@@ -233,7 +233,8 @@ class _Verifier:
             if event.get("key_id") != self.expected_key_id:
                 return bad(f"checkpoint was signed with another key (key_id {event.get('key_id')!r})", seq)
             message = checkpoint_message(
-                seq=seq, covers_seq=self.last_seq, covers_hash=self.last_hash, final=final, interval=interval
+                seq=seq, covers_seq=self.last_seq, covers_hash=self.last_hash, final=final, interval=interval,
+                ts=str(event.get("ts", "")), event_id=str(event.get("event_id", "")),
             )
             if not signature_valid(self.key, message, signature):
                 return bad(
