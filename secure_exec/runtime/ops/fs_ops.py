@@ -101,8 +101,9 @@ class FsCall:
     """One guest filesystem operation: its ``check`` for the provider, and its audit.
 
     ``with FsCall(s, "read", "open", raw) as c: c.fs.read_file(c.path, check=c.check)``. The first
-    decision's id ties the outcome event to it; every further decision (other links, both ends,
-    tree entries) is its own audited event. An error the provider raises before any decision is
+    decision of the operation's own op ties the outcome event (and a descriptor's later ops) to it;
+    every decision (folders a link passes, other links, both ends, tree entries) is its own audited
+    event. An error the provider raises before any decision is
     reported only if the guest may look at the lexical path (so a refused area reveals nothing).
     """
 
@@ -123,8 +124,7 @@ class FsCall:
     )
 
     def __init__(self, s: Session, op: str, syscall: str, *raw: Any, args: tuple[str, ...] = ("path",),
-                 follow: bool = True, remap: dict[str, str] | None = None) -> None:
-        del follow  # the provider knows which methods follow the last link; kept for call-site clarity
+                 remap: dict[str, str] | None = None) -> None:
         self.s, self.op, self.syscall = s, op, syscall
         self.raws: list[str] = []
         self.norms: list[str] = []
